@@ -1,0 +1,48 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// Switchboard: the backend gateway of a chat and VoIP app. See ../shared/design/ARCHITECTURE.md.
+/// Arrows point down only: HTTP → Services → Loop; the C modules sit below everything.
+let package = Package(
+    name: "Switchboard",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "switchboard", targets: ["switchboard"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // System libraries, each with the Debian package that provides it.
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
+        .systemLibrary(name: "CMHD", pkgConfig: "libmicrohttpd", providers: [.apt(["libmicrohttpd-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CIDN", pkgConfig: "libidn", providers: [.apt(["libidn-dev"])]),
+        // The one C shim: wrappers for variadic and macro-only C APIs that Swift cannot call.
+        .target(name: "CShims", dependencies: ["CMHD", "COpenSSL"]),
+
+        .target(name: "Loop"),
+        .target(
+            name: "Services",
+            dependencies: ["Loop", "CLibPQ", "COpenSSL", "CShims", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
+            name: "HTTP",
+            dependencies: ["Loop", "Services", "CMHD", "CShims", .product(name: "Logging", package: "swift-log")]
+        ),
+        .executableTarget(
+            name: "switchboard",
+            dependencies: [
+                "Loop", "Services", "HTTP",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        .testTarget(name: "ServicesTests", dependencies: ["Services", "Loop"], path: "Tests/ServicesTests"),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Services", "Loop"], path: "Tests/HTTPTests"),
+    ]
+)

@@ -1,0 +1,2 @@
+#include <stringprep.h>
+#include <idna.h>

@@ -1,0 +1,38 @@
+/* Non-variadic wrappers for the C APIs Swift cannot call directly (C-variadic functions and
+   function-like macros). Each wrapper is a single call; keep this file that small. */
+#ifndef SWITCHBOARD_CSHIMS_H
+#define SWITCHBOARD_CSHIMS_H
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <microhttpd.h>
+
+/// The limits MHD is started with; every one is chosen deliberately by the caller.
+struct shim_mhd_limits {
+    unsigned int connection_limit;        /* MHD_OPTION_CONNECTION_LIMIT */
+    size_t connection_memory_limit;       /* MHD_OPTION_CONNECTION_MEMORY_LIMIT (headers + buffers) */
+    unsigned int connection_timeout_s;    /* MHD_OPTION_CONNECTION_TIMEOUT (idle) */
+    unsigned int per_ip_connection_limit; /* MHD_OPTION_PER_IP_CONNECTION_LIMIT, 0 = none */
+};
+
+/// MHD_start_daemon in external epoll mode (no internal thread) with suspend/resume allowed.
+struct MHD_Daemon *shim_mhd_start(const struct sockaddr *addr,
+                                  struct shim_mhd_limits limits,
+                                  MHD_AccessHandlerCallback handler, void *handler_cls,
+                                  MHD_RequestCompletedCallback completed, void *completed_cls);
+
+/// MHD_get_daemon_info(MHD_DAEMON_INFO_EPOLL_FD), which is variadic.
+int shim_mhd_epoll_fd(struct MHD_Daemon *daemon);
+
+/// MHD_get_daemon_info(MHD_DAEMON_INFO_BIND_PORT): the port actually bound (for port 0).
+uint16_t shim_mhd_bound_port(struct MHD_Daemon *daemon);
+
+/// OPENSSL_free is a macro.
+void shim_openssl_free(void *pointer);
+
+#endif

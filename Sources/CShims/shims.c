@@ -1,0 +1,34 @@
+#include "CShims.h"
+#include <openssl/crypto.h>
+
+struct MHD_Daemon *shim_mhd_start(const struct sockaddr *addr,
+                                  struct shim_mhd_limits limits,
+                                  MHD_AccessHandlerCallback handler, void *handler_cls,
+                                  MHD_RequestCompletedCallback completed, void *completed_cls) {
+    unsigned int flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO | MHD_USE_ERROR_LOG;
+    if (addr->sa_family == AF_INET6) flags |= MHD_USE_IPv6;
+    uint16_t port = addr->sa_family == AF_INET6
+        ? ntohs(((const struct sockaddr_in6 *)addr)->sin6_port)
+        : ntohs(((const struct sockaddr_in *)addr)->sin_port);
+    return MHD_start_daemon(flags, port, NULL, NULL, handler, handler_cls,
+                            MHD_OPTION_SOCK_ADDR, addr,
+                            MHD_OPTION_CONNECTION_LIMIT, limits.connection_limit,
+                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, limits.connection_memory_limit,
+                            MHD_OPTION_CONNECTION_TIMEOUT, limits.connection_timeout_s,
+                            MHD_OPTION_PER_IP_CONNECTION_LIMIT, limits.per_ip_connection_limit,
+                            MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024,
+                            MHD_OPTION_NOTIFY_COMPLETED, completed, completed_cls,
+                            MHD_OPTION_END);
+}
+
+int shim_mhd_epoll_fd(struct MHD_Daemon *daemon) {
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(daemon, MHD_DAEMON_INFO_EPOLL_FD);
+    return info ? info->epoll_fd : -1;
+}
+
+uint16_t shim_mhd_bound_port(struct MHD_Daemon *daemon) {
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(daemon, MHD_DAEMON_INFO_BIND_PORT);
+    return info ? info->port : 0;
+}
+
+void shim_openssl_free(void *pointer) { OPENSSL_free(pointer); }

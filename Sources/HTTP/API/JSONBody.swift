@@ -1,0 +1,52 @@
+import Foundation
+
+/// Decodes request bodies into the route's type, turning every decoding failure into a 400 that
+/// names the field. Unknown fields are ignored (CONTRACTS §1).
+public enum JSONBody {
+    public static func decode<T: Decodable>(_ type: T.Type, from request: HTTPRequest) -> Result<T, APIError> {
+        if let contentType = request.header("content-type"),
+           !contentType.lowercased().hasPrefix("application/json") {
+            return .failure(.unsupportedMediaType)
+        }
+        guard !request.body.isEmpty else { return .failure(.invalidRequest("The request body must be a JSON object.")) }
+        do {
+            return .success(try JSONDecoder().decode(T.self, from: Data(request.body)))
+        } catch let error as DecodingError {
+            return .failure(.invalidRequest(describe(error)))
+        } catch {
+            return .failure(.invalidRequest("The request body is not valid JSON."))
+        }
+    }
+
+    static func describe(_ error: DecodingError) -> String {
+        switch error {
+        case .keyNotFound(let key, let context):
+            return "Field '\(path(context.codingPath + [key]))' is missing."
+        case .typeMismatch(let type, let context), .valueNotFound(let type, let context):
+            return context.codingPath.isEmpty
+                ? "The request body must be a JSON object."
+                : "Field '\(path(context.codingPath))' must be \(typeName(type))."
+        case .dataCorrupted(let context):
+            return context.codingPath.isEmpty
+                ? "The request body is not valid JSON."
+                : "Field '\(path(context.codingPath))' has an invalid value."
+        @unknown default:
+            return "The request body is not valid JSON."
+        }
+    }
+
+    private static func path(_ keys: [any CodingKey]) -> String {
+        keys.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+            .replacingOccurrences(of: ".[", with: "[")
+    }
+
+    private static func typeName(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: return "a string"
+        case is Int.Type, is Int64.Type, is Double.Type: return "a number"
+        case is Bool.Type: return "true or false"
+        case is [Any].Type: return "an array"
+        default: return "a \(type)"
+        }
+    }
+}

@@ -1,0 +1,70 @@
+import Loop
+
+/// How a route answers. Most routes need I/O and are `deferred` (the connection is suspended while
+/// the task runs); routes that only compute (server info, TURN credentials, health) are `immediate`
+/// and answer within the same MHD call, which saves the suspend/resume round trip.
+public enum RouteHandler: Sendable {
+    case immediate(@Sendable @LoopActor (HTTPRequest) -> HTTPResponse)
+    case deferred(@Sendable @LoopActor (HTTPRequest) async -> HTTPResponse)
+}
+
+/// Maps method and path to a handler. Patterns are literal segments and `{name}` parameters:
+/// `/api/v1/groups/{jid}/members`. Matching is exact per segment; a trailing slash is a different path.
+public struct Router: Sendable {
+    public enum Match {
+        case found(RouteHandler, parameters: [String: String])
+        case methodNotAllowed(allowed: [HTTPMethod])
+        case notFound
+    }
+
+    private enum Segment: Sendable, Equatable {
+        case literal(String)
+        case parameter(String)
+    }
+
+    private struct Route: Sendable {
+        let method: HTTPMethod
+        let segments: [Segment]
+        let handler: RouteHandler
+    }
+
+    private var routes: [Route] = []
+
+    public init() {}
+
+    public mutating func add(_ method: HTTPMethod, _ pattern: String, _ handler: RouteHandler) {
+        let segments = Self.split(pattern).map { part -> Segment in
+            part.hasPrefix("{") && part.hasSuffix("}") ? .parameter(String(part.dropFirst().dropLast())) : .literal(String(part))
+        }
+        precondition(!routes.contains { $0.method == method && $0.segments == segments }, "route \(method) \(pattern) added twice")
+        routes.append(Route(method: method, segments: segments, handler: handler))
+    }
+
+    public func match(_ method: HTTPMethod?, _ path: String) -> Match {
+        let parts = Self.split(path)
+        var allowed: [HTTPMethod] = []
+        for route in routes {
+            guard let parameters = Self.bind(route.segments, to: parts) else { continue }
+            if route.method == method { return .found(route.handler, parameters: parameters) }
+            if !allowed.contains(route.method) { allowed.append(route.method) }
+        }
+        return allowed.isEmpty ? .notFound : .methodNotAllowed(allowed: allowed)
+    }
+
+    private static func split(_ path: String) -> [Substring] {
+        // Leading "/" gives one empty first element; keep the rest (empty ones included) to be exact.
+        Array(path.split(separator: "/", omittingEmptySubsequences: false).dropFirst())
+    }
+
+    private static func bind(_ segments: [Segment], to parts: [Substring]) -> [String: String]? {
+        guard segments.count == parts.count else { return nil }
+        var parameters: [String: String] = [:]
+        for (segment, part) in zip(segments, parts) {
+            switch segment {
+            case .literal(let text): guard part == text else { return nil }
+            case .parameter(let name): guard !part.isEmpty else { return nil }; parameters[name] = String(part)
+            }
+        }
+        return parameters
+    }
+}

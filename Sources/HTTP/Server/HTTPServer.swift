@@ -1,0 +1,176 @@
+import CMHD
+import CShims
+import Logging
+import Loop
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The HTTP/1.1 server: libmicrohttpd in external epoll mode, driven by the loop.
+///
+/// One read source watches MHD's epoll fd and one timer covers MHD's own timeouts; both call
+/// `MHD_run`. A `deferred` route suspends its connection while its task runs and resumes it with the
+/// response; `MHD_run` is called right after resuming, because MHD's internal wake-up does not make
+/// the epoll fd readable for us (../shared/reference/swift-dispatch-c-stack.md §4a).
+@LoopActor
+public final class HTTPServer {
+    public struct Limits: Sendable {
+        /// Bodies over this are refused with 413 (CONTRACTS §1).
+        public var maximumBodyBytes = 64 * 1024
+        /// Open connections at once; past it MHD refuses new ones (below a typical fd limit of 65536).
+        public var connectionLimit: UInt32 = 10_000
+        /// Per-connection pool for the request line, headers and I/O buffers; bodies are copied out of
+        /// it as they arrive, so this bounds header size (about 28 KiB of headers fit).
+        public var connectionMemoryBytes = 32 * 1024
+        /// A connection idle (or stalled mid-request) this long is closed.
+        public var idleTimeoutSeconds: UInt32 = 30
+        public init() {}
+    }
+
+    private let router: Router
+    private let limits: Limits
+    private let logger: Logger
+    private var daemon: OpaquePointer?
+    private var epoll: WatchedDescriptor?
+    private var timer: LoopTimer?
+
+    public init(router: Router, limits: Limits = Limits(), logger: Logger) {
+        self.router = router
+        self.limits = limits
+        self.logger = logger
+    }
+
+    /// The bound port (useful when started on port 0).
+    public private(set) var port: UInt16 = 0
+
+    public enum StartError: Error, CustomStringConvertible {
+        case badAddress(String)
+        case cannotListen(String, UInt16)
+        public var description: String {
+            switch self {
+            case .badAddress(let host): return "'\(host)' is not an address this machine can listen on"
+            case .cannotListen(let host, let port): return "cannot listen on \(host):\(port) (in use, or not permitted)"
+            }
+        }
+    }
+
+    public func start(host: String, port: UInt16) throws {
+        guard let address = SocketAddress(host: host, port: port) else { throw StartError.badAddress(host) }
+        let context = Unmanaged.passUnretained(self).toOpaque()
+        let mhdLimits = shim_mhd_limits(
+            connection_limit: limits.connectionLimit,
+            connection_memory_limit: limits.connectionMemoryBytes,
+            connection_timeout_s: limits.idleTimeoutSeconds,
+            per_ip_connection_limit: 0)  // clients may all come through one load balancer
+        let started = address.withSockaddr { shim_mhd_start($0, mhdLimits, accessHandler, context, completedHandler, context) }
+        guard let started else { throw StartError.cannotListen(host, port) }
+        daemon = started
+        self.port = shim_mhd_bound_port(started)
+        timer = LoopTimer { [unowned self] in LoopActor.assumeIsolated { self.run() } }
+        epoll = WatchedDescriptor(fd: shim_mhd_epoll_fd(started), onReadable: { [unowned self] in
+            LoopActor.assumeIsolated { self.run() }
+        })
+        run()
+    }
+
+    /// Stops listening and closes every connection.
+    public func stop() {
+        guard let daemon else { return }
+        self.daemon = nil
+        timer?.disarm()
+        let box = LoopBound(daemon)
+        epoll?.close { MHD_stop_daemon(box.value) }
+        epoll = nil
+    }
+
+    /// Lets MHD do all the work that is ready, then re-arms the timer for MHD's next timeout.
+    func run() {
+        guard let daemon else { return }
+        MHD_run(daemon)
+        var milliseconds: UInt64 = 0
+        if MHD_get_timeout(daemon, &milliseconds) == MHD_Result.YES {
+            timer?.schedule(after: Double(milliseconds) / 1000)
+        } else {
+            timer?.disarm()
+        }
+    }
+
+    // MARK: Requests
+
+    /// MHD's access handler: called once with the headers, once per body chunk, once at the end,
+    /// and once more after a suspended connection is resumed.
+    func handle(_ connection: OpaquePointer, url: String, method: String,
+                uploadData: UnsafePointer<CChar>?, uploadSize: UnsafeMutablePointer<Int>,
+                state: UnsafeMutablePointer<UnsafeMutableRawPointer?>) -> MHD_Result {
+        guard let raw = state.pointee else {
+            let exchange = Exchange(method: method, url: url, connection: connection, router: router)
+            state.pointee = Unmanaged.passRetained(exchange).toOpaque()
+            if let early = exchange.earlyResponse(maximumBodyBytes: limits.maximumBodyBytes) {
+                return queue(early, on: connection)
+            }
+            return MHD_Result.YES
+        }
+        let exchange = Unmanaged<Exchange>.fromOpaque(raw).takeUnretainedValue()
+        if uploadSize.pointee > 0 {
+            let size = uploadSize.pointee
+            uploadSize.pointee = 0
+            guard !exchange.answered else { return MHD_Result.YES }  // discarding the rest of a refused body
+            guard exchange.body.count + size <= limits.maximumBodyBytes else {
+                return queue(APIError.payloadTooLarge.response, on: connection)
+            }
+            uploadData.map { exchange.body.append(contentsOf: UnsafeRawBufferPointer(start: $0, count: size)) }
+            return MHD_Result.YES
+        }
+        if let response = exchange.response { return queue(response, on: connection) }
+        guard !exchange.started else { return MHD_Result.YES }
+        exchange.started = true
+        switch exchange.dispatch() {
+        case .answered(let response):
+            return queue(response, on: connection)
+        case .running(let work):
+            MHD_suspend_connection(connection)
+            let suspended = LoopBound(connection)
+            spawnOnLoop { [self] in
+                exchange.response = await work()
+                MHD_resume_connection(suspended.value)
+                self.run()
+            }
+            return MHD_Result.YES
+        }
+    }
+
+    private func queue(_ response: HTTPResponse, on connection: OpaquePointer) -> MHD_Result {
+        let body = response.body
+        let mhdResponse = body.withUnsafeBytes { bytes in
+            MHD_create_response_from_buffer(bytes.count, UnsafeMutableRawPointer(mutating: bytes.baseAddress), MHD_ResponseMemoryMode.RESPMEM_MUST_COPY)
+        }
+        guard let mhdResponse else { return MHD_Result.NO }
+        for (name, value) in response.headers { MHD_add_response_header(mhdResponse, name, value) }
+        let result = MHD_queue_response(connection, UInt32(response.status), mhdResponse)
+        MHD_destroy_response(mhdResponse)
+        return result
+    }
+
+    fileprivate func completed(_ state: UnsafeMutablePointer<UnsafeMutableRawPointer?>) {
+        guard let raw = state.pointee else { return }
+        state.pointee = nil
+        Unmanaged<Exchange>.fromOpaque(raw).release()
+    }
+}
+
+private let accessHandler: MHD_AccessHandlerCallback = { context, connection, url, method, _, uploadData, uploadSize, state in
+    guard let context, let connection, let url, let method, let uploadSize, let state else { return MHD_Result.NO }
+    let server = Unmanaged<HTTPServer>.fromOpaque(context).takeUnretainedValue()
+    let call = LoopBound((connection, String(cString: url), String(cString: method), uploadData, uploadSize, state))
+    return LoopActor.assumeIsolated {
+        let (connection, url, method, uploadData, uploadSize, state) = call.value
+        return server.handle(connection, url: url, method: method, uploadData: uploadData, uploadSize: uploadSize, state: state)
+    }
+}
+
+private let completedHandler: MHD_RequestCompletedCallback = { context, _, state, _ in
+    guard let context, let state else { return }
+    let server = Unmanaged<HTTPServer>.fromOpaque(context).takeUnretainedValue()
+    let boxed = LoopBound(state)
+    LoopActor.assumeIsolated { server.completed(boxed.value) }
+}

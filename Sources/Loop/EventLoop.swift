@@ -1,0 +1,36 @@
+import Dispatch
+
+/// The one serial queue that owns every socket, timer and C handle in the process.
+///
+/// Objects that wrap C handles are loop-confined: they are `@unchecked Sendable`, assert
+/// `EventLoop.assertOnLoop()` at their entry points and take non-`@Sendable` callbacks, because those
+/// callbacks only ever run here. Async code runs here too, through ``LoopActor``.
+public enum EventLoop {
+    public static let queue = DispatchQueue(label: "switchboard.loop")
+
+    /// Traps when called off the loop (in debug and release builds alike: a race here corrupts C state).
+    @inline(__always)
+    public static func assertOnLoop() {
+        dispatchPrecondition(condition: .onQueue(queue))
+    }
+
+    /// Runs `work` on the loop later. `work` crosses a concurrency boundary only nominally: it is
+    /// wrapped in ``LoopBound`` because it will run on the loop, where everything it touches lives.
+    public static func later(_ work: @escaping () -> Void) {
+        let box = LoopBound(work)
+        queue.async { box.value() }
+    }
+
+    /// Runs `work` on the loop after `seconds`.
+    public static func after(seconds: Double, _ work: @escaping () -> Void) {
+        let box = LoopBound(work)
+        queue.asyncAfter(deadline: .now() + seconds) { box.value() }
+    }
+}
+
+/// Carries a loop-confined value (a C handle, a non-Sendable closure) into a closure that Dispatch
+/// requires to be `@Sendable`. Only sound when the value is used on the loop alone.
+public struct LoopBound<T>: @unchecked Sendable {
+    public var value: T
+    public init(_ value: T) { self.value = value }
+}

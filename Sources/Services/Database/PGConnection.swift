@@ -1,0 +1,258 @@
+import CLibPQ
+import Dispatch
+import Loop
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One libpq connection driven by the loop (../shared/reference/swift-dispatch-c-stack.md §3).
+///
+/// Loop-confined: every method runs on the loop and callbacks are not `@Sendable`. Work runs one item
+/// at a time, in order: a single statement in plain mode, or a batch in pipeline mode (one implicit
+/// transaction up to its sync, so a batch succeeds or fails as a whole). Every item has a deadline;
+/// past it the item fails with `timedOut` and the connection is reset, so nothing ever hangs.
+final class PGConnection: @unchecked Sendable {
+    enum Work {
+        case single(Statement, (Result<QueryResult, DatabaseError>) -> Void)
+        case pipeline([Statement], (Result<[QueryResult], DatabaseError>) -> Void)
+    }
+
+    private(set) var isReady = false
+    private var connection: OpaquePointer?
+    private var watched: WatchedDescriptor?
+    private var pendingConnectWait: (any DispatchSourceProtocol)?
+    private var connectDeadlinePassed = false
+    private var connectCompletion: ((Result<Void, DatabaseError>) -> Void)?
+    private var queued: [Work] = []
+    private var inFlight: Work?
+    private var inFlightResults: [Result<QueryResult, DatabaseError>] = []
+    private lazy var deadline = LoopTimer { [unowned self] in self.deadlinePassed() }
+    private let statementTimeout: Double
+    /// Called once when a ready connection breaks or is reset; the pool then replaces it.
+    var onBroken: ((String) -> Void)?
+
+    init(statementTimeout: Double) { self.statementTimeout = statementTimeout }
+
+    /// Number of work items waiting or running, for picking the least busy connection.
+    var load: Int { queued.count + (inFlight == nil ? 0 : 1) }
+
+    // MARK: Connecting
+
+    func connect(_ conninfo: String, timeout: Double, completion: @escaping (Result<Void, DatabaseError>) -> Void) {
+        EventLoop.assertOnLoop()
+        guard let conn = PQconnectStart(conninfo), PQstatus(conn) != CONNECTION_BAD else {
+            completion(.failure(.unavailable("cannot start a connection (out of memory or bad connection string)")))
+            return
+        }
+        PQsetnonblocking(conn, 1)
+        // Server notices ("relation already exists, skipping") would go to stderr; they carry nothing we act on.
+        PQsetNoticeProcessor(conn, { _, _ in }, nil)
+        connection = conn
+        connectCompletion = completion
+        deadline.schedule(after: timeout)
+        poll(PGRES_POLLING_WRITING)
+    }
+
+    private func poll(_ status: PostgresPollingStatusType) {
+        guard let conn = connection else { return }
+        switch status {
+        case PGRES_POLLING_OK:
+            deadline.disarm()
+            becomeReady(conn)
+        case PGRES_POLLING_READING, PGRES_POLLING_WRITING:
+            waitOnce(on: PQsocket(conn), forWriting: status == PGRES_POLLING_WRITING)
+        default:
+            connectFailed(errorMessage())
+        }
+    }
+
+    /// One readiness wait per connect step. libpq may close and replace the socket between steps, so
+    /// the source is cancelled before libpq runs again: `PQconnectPoll` is called from the cancel handler.
+    private func waitOnce(on fd: Int32, forWriting: Bool) {
+        let source: any DispatchSourceProtocol = forWriting
+            ? DispatchSource.makeWriteSource(fileDescriptor: fd, queue: EventLoop.queue)
+            : DispatchSource.makeReadSource(fileDescriptor: fd, queue: EventLoop.queue)
+        pendingConnectWait = source
+        source.setEventHandler { [unowned self] in self.pendingConnectWait?.cancel() }
+        source.setCancelHandler { [self] in
+            self.pendingConnectWait = nil
+            if self.connectDeadlinePassed {
+                self.connectFailed("timed out while connecting")
+            } else if let conn = self.connection {
+                self.poll(PQconnectPoll(conn))
+            }
+        }
+        source.resume()
+    }
+
+    private func connectFailed(_ message: String) {
+        deadline.disarm()
+        if let conn = connection { PQfinish(conn) }
+        connection = nil
+        let completion = connectCompletion
+        connectCompletion = nil
+        completion?(.failure(.unavailable(message)))
+    }
+
+    private func becomeReady(_ conn: OpaquePointer) {
+        watched = WatchedDescriptor(
+            fd: PQsocket(conn),
+            onReadable: { [unowned self] in self.readable() },
+            onWritable: { [unowned self] in self.flush() })
+        isReady = true
+        let completion = connectCompletion
+        connectCompletion = nil
+        completion?(.success(()))
+    }
+
+    // MARK: Work
+
+    func enqueue(_ work: Work) {
+        EventLoop.assertOnLoop()
+        guard isReady else { return fail(work, .unavailable("not connected")) }
+        queued.append(work)
+        startNext()
+    }
+
+    private func startNext() {
+        guard isReady, inFlight == nil, !queued.isEmpty, let conn = connection else { return }
+        let work = queued.removeFirst()
+        inFlight = work
+        inFlightResults = []
+        let sent: Bool
+        switch work {
+        case .single(let statement, _):
+            sent = send(statement, on: conn)
+        case .pipeline(let statements, _):
+            sent = PQenterPipelineMode(conn) == 1
+                && statements.allSatisfy { send($0, on: conn) }
+                && PQpipelineSync(conn) == 1
+        }
+        guard sent else { return broken(errorMessage()) }
+        deadline.schedule(after: statementTimeout)
+        flush()
+    }
+
+    private func send(_ statement: Statement, on conn: OpaquePointer) -> Bool {
+        let copies = statement.parameters.map { $0.flatMap { strdup($0) } }
+        defer { copies.forEach { free($0) } }
+        let values = copies.map { UnsafePointer($0) }
+        return PQsendQueryParams(conn, statement.sql, Int32(values.count), nil, values, nil, nil, 0) == 1
+    }
+
+    private func flush() {
+        guard let conn = connection, isReady else { return }
+        switch PQflush(conn) {
+        case 0: watched?.setWriteInterest(false)
+        case 1: watched?.setWriteInterest(true)
+        default: broken(errorMessage())
+        }
+    }
+
+    private func readable() {
+        guard let conn = connection, isReady else { return }
+        guard PQconsumeInput(conn) == 1 else { return broken(errorMessage()) }
+        while let work = inFlight, PQisBusy(conn) == 0 {
+            let result = PQgetResult(conn)
+            switch work {
+            case .single(_, let completion):
+                guard let result else {
+                    let outcome = inFlightResults.first ?? .failure(.unavailable("no result"))
+                    finish { completion(outcome) }
+                    continue
+                }
+                inFlightResults.append(QueryResult.from(result))
+                PQclear(result)
+            case .pipeline(_, let completion):
+                guard let result else { continue }  // the end of one statement's results
+                let status = PQresultStatus(result)
+                if status == PGRES_PIPELINE_SYNC {
+                    PQclear(result)
+                    PQexitPipelineMode(conn)
+                    let outcome = inFlightResults
+                    finish { completion(Self.collect(outcome)) }
+                } else {
+                    inFlightResults.append(status == PGRES_PIPELINE_ABORTED
+                        ? .failure(.server(sqlState: "", message: "aborted by an earlier error in the batch"))
+                        : QueryResult.from(result))
+                    PQclear(result)
+                }
+            }
+        }
+        if PQisBusy(conn) == 0, inFlight == nil { startNext() }
+        flush()
+    }
+
+    private static func collect(_ results: [Result<QueryResult, DatabaseError>]) -> Result<[QueryResult], DatabaseError> {
+        var values: [QueryResult] = []
+        for result in results {
+            switch result {
+            case .success(let v): values.append(v)
+            // The first failure is the real one; statements after it only report "aborted".
+            case .failure(let e): return .failure(e)
+            }
+        }
+        return .success(values)
+    }
+
+    private func finish(_ deliver: () -> Void) {
+        deadline.disarm()
+        inFlight = nil
+        inFlightResults = []
+        deliver()
+    }
+
+    private func deadlinePassed() {
+        if connectCompletion != nil {
+            connectDeadlinePassed = true
+            if let wait = pendingConnectWait { wait.cancel() } else { connectFailed("timed out while connecting") }
+            return
+        }
+        if let work = inFlight {
+            inFlight = nil
+            fail(work, .timedOut)
+        }
+        broken("a statement ran past its \(statementTimeout) s deadline")
+    }
+
+    // MARK: Failure and shutdown
+
+    private func fail(_ work: Work, _ error: DatabaseError) {
+        switch work {
+        case .single(_, let completion): completion(.failure(error))
+        case .pipeline(_, let completion): completion(.failure(error))
+        }
+    }
+
+    /// Fails everything in flight and queued, closes the socket properly, and tells the pool.
+    private func broken(_ message: String) {
+        guard isReady else { return }
+        close()
+        let work = (inFlight.map { [$0] } ?? []) + queued
+        inFlight = nil
+        queued = []
+        work.forEach { fail($0, .unavailable(message)) }
+        onBroken?(message)
+    }
+
+    /// Closes the connection: sources first, then `PQfinish` in their cancel handler.
+    func close() {
+        EventLoop.assertOnLoop()
+        isReady = false
+        deadline.disarm()
+        let conn = connection
+        connection = nil
+        if let watched {
+            watched.close { if let conn { PQfinish(conn) } }
+            self.watched = nil
+        } else if let conn {
+            PQfinish(conn)
+        }
+    }
+
+    private func errorMessage() -> String {
+        guard let conn = connection, let text = PQerrorMessage(conn) else { return "connection failed" }
+        let message = String(cString: text).trimmingTrailingNewlines()
+        return message.isEmpty ? "connection failed" : message
+    }
+}

@@ -1,0 +1,52 @@
+import Dispatch
+import Loop
+import Foundation
+import Logging
+import Services
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Process-level set-up shared by the commands.
+enum Startup {
+    /// Reads and validates the environment; on any problem prints them all and exits 78 (EX_CONFIG).
+    static func configurationOrExit() -> Configuration {
+        switch ConfigurationReader.read(ProcessInfo.processInfo.environment) {
+        case .success(let configuration):
+            return configuration
+        case .failure(let errors):
+            FileHandle.standardError.write(Data("switchboard: \(errors)\n".utf8))
+            exit(78)
+        }
+    }
+
+    static func logger() -> Logger {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+            return handler
+        }
+        return Logger(label: "switchboard")
+    }
+
+    /// Every connection is an fd: take the hard limit rather than the usual soft 1024.
+    static func raiseFileLimit() {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+        limit.rlim_cur = limit.rlim_max
+        _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+    }
+
+    /// Runs `handler` once on the loop on SIGTERM or SIGINT.
+    static func onTermination(_ handler: @escaping @Sendable () -> Void) {
+        for signalNumber in [SIGTERM, SIGINT] {
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: EventLoop.queue)
+            source.setEventHandler(handler: handler)
+            source.resume()
+            retainedSignalSources.append(source)
+        }
+    }
+
+    nonisolated(unsafe) private static var retainedSignalSources: [any DispatchSourceSignal] = []
+}

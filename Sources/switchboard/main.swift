@@ -1,0 +1,1 @@
+SwitchboardCommand.main()

@@ -1,0 +1,69 @@
+"""`python -m stack dev`: the development stack in the foreground until Ctrl-C.
+
+PostgreSQL (port 55432, own data directory), coturn (3478, use-auth-secret), then Switchboard on
+http://127.0.0.1:8443 with SWITCHBOARD_ENV=development and fresh random secrets.
+"""
+import secrets
+import signal
+import sys
+import time
+
+import jwt
+
+from .coturn import Coturn
+from .postgres import Postgres
+from .switchboard import Switchboard, build
+
+DOMAIN = "example.com"
+
+
+def development_environment(database_url: str, http_port: int, turn_port: int, turn_secret: str) -> dict[str, str]:
+    return {
+        "SWITCHBOARD_ENV": "development",
+        "HTTP_HOST": "127.0.0.1", "HTTP_PORT": str(http_port),
+        "DATABASE_URL": database_url,
+        "JWT_SECRET": secrets.token_hex(32),
+        "XMPP_DOMAIN": DOMAIN, "XMPP_HOST": "127.0.0.1",
+        "XMPP_COMPONENT_HOST": "127.0.0.1", "XMPP_COMPONENT_SECRET": secrets.token_hex(32),
+        "PUSH_COMPONENT_SECRET": secrets.token_hex(32),
+        "HOOK_SECRET": secrets.token_hex(32),
+        "TURN_SECRET": turn_secret,
+        "TURN_URIS": f"turn:127.0.0.1:{turn_port}?transport=udp,turn:127.0.0.1:{turn_port}?transport=tcp",
+    }
+
+
+def dev() -> int:
+    binary = build("debug")
+    postgres = Postgres("dev", 55432).start().create_database()
+    turn_secret = secrets.token_hex(32)
+    coturn = Coturn("dev", 3478, turn_secret, DOMAIN).start()
+    env = development_environment(postgres.url, 8443, 3478, turn_secret)
+    switchboard = Switchboard(binary, "dev", env).start()
+    token = jwt.encode({"sub": f"alice@{DOMAIN}", "iat": int(time.time()), "exp": int(time.time()) + 86400},
+                       env["JWT_SECRET"], algorithm="HS256")
+    print(f"""
+Switchboard is up (development):
+  REST       {switchboard.url}/api/v1/server/info
+  TURN creds curl -H 'Authorization: Bearer {token}' {switchboard.url}/api/v1/turn/credentials
+  PostgreSQL {postgres.url}
+  coturn     turn:127.0.0.1:3478 (use-auth-secret)
+  logs       {switchboard.dir}, {postgres.dir}, {coturn.dir}
+Ctrl-C stops everything.""", flush=True)
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(1))
+    try:
+        while not stopping and switchboard.daemon.proc.poll() is None:
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        switchboard.stop()
+        coturn.stop()
+        postgres.fast_stop()
+    return 0
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] != ["dev"]:
+        sys.exit("usage: python -m stack dev")
+    sys.exit(dev())

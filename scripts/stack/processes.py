@@ -1,0 +1,78 @@
+"""Child processes with their logs in files, readiness by TCP port, and clean stops."""
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+STATE = Path(os.environ.get("SWITCHBOARD_STATE_DIR", "/var/tmp/switchboard"))
+
+
+def state_dir(profile: str, name: str, owner: str | None = None) -> Path:
+    """A fresh directory for one daemon's files; owned by `owner` when we are root."""
+    path = STATE / profile / name
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    if owner and os.geteuid() == 0:
+        shutil.chown(STATE, owner)
+        shutil.chown(STATE / profile, owner)
+        shutil.chown(path, owner, owner)
+    return path
+
+
+def port_open(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.2)
+        return s.connect_ex((host, port)) == 0
+
+
+def wait_for_port(port: int, timeout: float = 20, process: "Daemon | None" = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if port_open(port):
+            return
+        if process is not None and process.proc.poll() is not None:
+            raise RuntimeError(f"{process.name} exited with {process.proc.returncode}; log:\n{process.log_tail()}")
+        time.sleep(0.02)
+    raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout} s")
+
+
+def as_user(user: str | None, argv: list[str]) -> list[str]:
+    """Runs argv as `user` when we are root (PostgreSQL refuses to run as root)."""
+    if user and os.geteuid() == 0:
+        return ["runuser", "-u", user, "--"] + argv
+    return argv
+
+
+class Daemon:
+    """A long-running child process in its own process group, logging to a file."""
+
+    def __init__(self, name: str, argv: list[str], log: Path, env: dict | None = None, user: str | None = None):
+        self.name = name
+        self.log = log
+        self._log_file = open(log, "ab")
+        self.proc = subprocess.Popen(as_user(user, argv), stdout=self._log_file, stderr=subprocess.STDOUT,
+                                     env=env, start_new_session=True)
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 10) -> int | None:
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, sig)
+            except ProcessLookupError:
+                pass
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self._log_file.close()
+        return self.proc.returncode

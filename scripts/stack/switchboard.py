@@ -1,0 +1,39 @@
+"""The Switchboard executable with an environment built for the local stack."""
+import os
+import subprocess
+from pathlib import Path
+
+from .processes import ROOT, Daemon, state_dir, wait_for_port
+
+
+def build(configuration: str = "debug") -> Path:
+    subprocess.run(["swift", "build", "-c", configuration, "--product", "switchboard"], cwd=ROOT, check=True)
+    out = subprocess.run(["swift", "build", "-c", configuration, "--show-bin-path"], cwd=ROOT,
+                         check=True, capture_output=True, text=True).stdout.strip()
+    return Path(out) / "switchboard"
+
+
+class Switchboard:
+    def __init__(self, binary: Path, profile: str, env: dict[str, str]):
+        self.binary = binary
+        self.env = {**os.environ, **env}
+        self.port = int(env["HTTP_PORT"])
+        self.dir = state_dir(profile, "switchboard")
+        self.daemon: Daemon | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> "Switchboard":
+        self.daemon = Daemon("switchboard", [str(self.binary), "serve"], self.dir / "switchboard.log", env=self.env)
+        wait_for_port(self.port, process=self.daemon)
+        return self
+
+    def run(self, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([str(self.binary), *args], env=self.env, capture_output=True, text=True, timeout=60)
+
+    def stop(self) -> int | None:
+        rc = self.daemon.stop() if self.daemon else None
+        self.daemon = None
+        return rc
