@@ -20,11 +20,16 @@ struct shim_mhd_limits {
     unsigned int per_ip_connection_limit; /* MHD_OPTION_PER_IP_CONNECTION_LIMIT, 0 = none */
 };
 
+/// Receives MHD's own error messages, already formatted (MHD hands out a printf format and va_list).
+typedef void (*shim_mhd_log_callback)(void *cls, const char *message);
+
 /// MHD_start_daemon in external epoll mode (no internal thread) with suspend/resume allowed.
+/// `cls` is passed to all three callbacks.
 struct MHD_Daemon *shim_mhd_start(const struct sockaddr *addr,
                                   struct shim_mhd_limits limits,
-                                  MHD_AccessHandlerCallback handler, void *handler_cls,
-                                  MHD_RequestCompletedCallback completed, void *completed_cls);
+                                  MHD_AccessHandlerCallback handler,
+                                  MHD_RequestCompletedCallback completed,
+                                  shim_mhd_log_callback log, void *cls);
 
 /// MHD_get_daemon_info(MHD_DAEMON_INFO_EPOLL_FD), which is variadic.
 int shim_mhd_epoll_fd(struct MHD_Daemon *daemon);

@@ -15,6 +15,7 @@ final class Exchange {
     let query: [String: String]
     let match: Router.Match
     var body: [UInt8] = []
+    var receivedBytes = 0
     /// The response of a deferred route, waiting for MHD to call back after the resume.
     var response: HTTPResponse?
     /// A response was queued before the body was complete (404, 405, 413): discard the rest.

@@ -1,4 +1,5 @@
 import CMHD
+import Services
 import CShims
 import Logging
 import Loop
@@ -62,7 +63,7 @@ public final class HTTPServer {
             connection_memory_limit: limits.connectionMemoryBytes,
             connection_timeout_s: limits.idleTimeoutSeconds,
             per_ip_connection_limit: 0)  // clients may all come through one load balancer
-        let started = address.withSockaddr { shim_mhd_start($0, mhdLimits, accessHandler, context, completedHandler, context) }
+        let started = address.withSockaddr { shim_mhd_start($0, mhdLimits, accessHandler, completedHandler, logHandler, context) }
         guard let started else { throw StartError.cannotListen(host, port) }
         daemon = started
         self.port = shim_mhd_bound_port(started)
@@ -114,9 +115,16 @@ public final class HTTPServer {
         if uploadSize.pointee > 0 {
             let size = uploadSize.pointee
             uploadSize.pointee = 0
+            exchange.receivedBytes += size
             guard !exchange.answered else { return MHD_Result.YES }  // discarding the rest of a refused body
-            guard exchange.body.count + size <= limits.maximumBodyBytes else {
-                return queue(APIError.payloadTooLarge.response, on: connection)
+            guard exchange.receivedBytes <= limits.maximumBodyBytes else {
+                // A body without Content-Length ran over the limit. MHD can queue a response only
+                // before or after the body, so discard the rest and answer 413 at its end; a client
+                // that keeps sending far past the limit is cut off instead.
+                if exchange.receivedBytes > 16 * limits.maximumBodyBytes { return MHD_Result.NO }
+                exchange.body = []
+                exchange.response = APIError.payloadTooLarge.response
+                return MHD_Result.YES
             }
             uploadData.map { exchange.body.append(contentsOf: UnsafeRawBufferPointer(start: $0, count: size)) }
             return MHD_Result.YES
@@ -151,6 +159,10 @@ public final class HTTPServer {
         return result
     }
 
+    fileprivate func log(_ message: String) {
+        logger.debug("http: \(message.trimmingTrailingNewlines())")
+    }
+
     fileprivate func completed(_ state: UnsafeMutablePointer<UnsafeMutableRawPointer?>) {
         guard let raw = state.pointee else { return }
         state.pointee = nil
@@ -173,4 +185,13 @@ private let completedHandler: MHD_RequestCompletedCallback = { context, _, state
     let server = Unmanaged<HTTPServer>.fromOpaque(context).takeUnretainedValue()
     let boxed = LoopBound(state)
     LoopActor.assumeIsolated { server.completed(boxed.value) }
+}
+
+/// MHD reports client protocol errors here (a malformed request, a body cut off): debug-level, since
+/// any client can cause them at will.
+private let logHandler: shim_mhd_log_callback = { context, message in
+    guard let context, let message else { return }
+    let server = Unmanaged<HTTPServer>.fromOpaque(context).takeUnretainedValue()
+    let text = String(cString: message)
+    LoopActor.assumeIsolated { server.log(text) }
 }

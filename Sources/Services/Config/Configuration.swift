@@ -6,12 +6,14 @@ public struct Configuration: Sendable {
     public struct Endpoint: Sendable, Equatable {
         public var host: String
         public var port: UInt16
+        public init(host: String, port: UInt16) { self.host = host; self.port = port }
     }
 
     public struct APNs: Sendable, Equatable {
         public var keyFile: String
         public var keyID: String
         public var teamID: String
+        public init(keyFile: String, keyID: String, teamID: String) { self.keyFile = keyFile; self.keyID = keyID; self.teamID = teamID }
     }
 
     public var environment: Environment

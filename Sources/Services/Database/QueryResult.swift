@@ -60,7 +60,8 @@ public struct QueryResult: Sendable, Equatable {
 }
 
 extension String {
-    func trimmingTrailingNewlines() -> String {
+    /// The text without the newlines C libraries end their messages with.
+    public func trimmingTrailingNewlines() -> String {
         var s = self
         while s.last?.isNewline == true { s.removeLast() }
         return s

@@ -1,0 +1,64 @@
+import Foundation
+import Services
+import XCTest
+
+final class ClientTokenTests: XCTestCase {
+    struct Fixtures: Decodable {
+        let secret: String
+        let now: Int64
+        let accept: [String: String]
+        let reject: [String: String]
+    }
+
+    private func fixtures() throws -> Fixtures {
+        try JSONDecoder().decode(Fixtures.self, from: TestSupport.fixture("jwt/pyjwt_tokens.json"))
+    }
+
+    func testIssuedTokenVerifiesAndCarriesItsSubject() {
+        let signer = ClientTokenSigner(secret: "a-long-enough-secret-for-this-test-only!")
+        let issued = signer.issue(subject: "alice@example.com", now: 1_000)
+        XCTAssertEqual(issued.expiresAt, 1_000 + 86_400)
+        XCTAssertEqual(signer.verify(issued.token, now: 1_001), .success("alice@example.com"))
+        XCTAssertEqual(signer.verify(issued.token, now: issued.expiresAt), .failure(.expired))
+        XCTAssertEqual(ClientTokenSigner(secret: "another-secret-of-sufficient-length!!").verify(issued.token, now: 1_001),
+                       .failure(.badSignature))
+    }
+
+    func testPyJWTTokensVerify() throws {
+        let f = try fixtures()
+        let signer = ClientTokenSigner(secret: f.secret)
+        XCTAssertFalse(f.accept.isEmpty)
+        for (name, token) in f.accept {
+            XCTAssertEqual(signer.verify(token, now: f.now), .success("alice@example.com"), name)
+        }
+    }
+
+    func testEveryForgeryIsRejected() throws {
+        let f = try fixtures()
+        let signer = ClientTokenSigner(secret: f.secret)
+        XCTAssertGreaterThanOrEqual(f.reject.count, 20)
+        for (name, token) in f.reject {
+            if case .success = signer.verify(token, now: f.now) { XCTFail("accepted forgery \(name)") }
+        }
+        // The reasons matter for the algorithm-confusion cases.
+        XCTAssertEqual(signer.verify(f.reject["alg_none"]!, now: f.now), .failure(.unsupportedAlgorithm))
+        XCTAssertEqual(signer.verify(f.reject["alg_hs512"]!, now: f.now), .failure(.unsupportedAlgorithm))
+        XCTAssertEqual(signer.verify(f.reject["alg_es256"]!, now: f.now), .failure(.unsupportedAlgorithm))
+        XCTAssertEqual(signer.verify(f.reject["expired"]!, now: f.now), .failure(.expired))
+        XCTAssertEqual(signer.verify(f.reject["tampered_signature"]!, now: f.now), .failure(.badSignature))
+        XCTAssertEqual(signer.verify(f.reject["forged_payload"]!, now: f.now), .failure(.badSignature))
+    }
+
+    func testSwitchboardTokensVerifyInPyJWT() throws {
+        let secret = "interop-secret-0123456789abcdef0123456789"
+        let now = Int64(Date().timeIntervalSince1970)
+        let issued = ClientTokenSigner(secret: secret).issue(subject: "bob@example.com", now: now)
+        let result = try TestSupport.python("""
+            import jwt, sys
+            claims = jwt.decode(sys.argv[1], sys.argv[2], algorithms=["HS256"], options={"require": ["sub", "iat", "exp"]})
+            print(claims["sub"], claims["exp"] - claims["iat"])
+            """, [issued.token, secret])
+        XCTAssertEqual(result.status, 0, result.output)
+        XCTAssertEqual(result.output.trimmingCharacters(in: .whitespacesAndNewlines), "bob@example.com 86400")
+    }
+}
