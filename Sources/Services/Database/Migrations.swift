@@ -59,13 +59,17 @@ public enum Migrations {
     /// Applies every migration not yet recorded; returns the versions applied now.
     @LoopActor
     public static func apply(_ migrations: [Migration] = all, to pool: DatabasePool) async throws -> [Int] {
-        _ = try await pool.query("""
-            CREATE TABLE IF NOT EXISTS switchboard_migrations (
-                version integer PRIMARY KEY,
-                name text NOT NULL,
-                applied_at timestamptz NOT NULL DEFAULT now()
-            )
-            """)
+        // Under the lock too: two instances creating the table at once would race in the catalog.
+        try await pool.transaction { tx in
+            _ = try await tx.query("SELECT pg_advisory_xact_lock($1::bigint)", [lockKey])
+            _ = try await tx.query("""
+                CREATE TABLE IF NOT EXISTS switchboard_migrations (
+                    version integer PRIMARY KEY,
+                    name text NOT NULL,
+                    applied_at timestamptz NOT NULL DEFAULT now()
+                )
+                """)
+        }
         var applied: [Int] = []
         for migration in migrations.sorted(by: { $0.version < $1.version }) {
             let ran = try await pool.transaction { tx in

@@ -1,0 +1,231 @@
+import Foundation
+import Logging
+import Loop
+import Services
+import XCTest
+
+/// The pool against a real PostgreSQL. scripts/test starts one and sets SWITCHBOARD_TEST_DATABASE_URL.
+final class DatabasePoolTests: XCTestCase {
+    private var url: String!
+
+    override func setUpWithError() throws {
+        guard let url = ProcessInfo.processInfo.environment["SWITCHBOARD_TEST_DATABASE_URL"] else {
+            if ProcessInfo.processInfo.environment["CI"] != nil { XCTFail("CI must provide SWITCHBOARD_TEST_DATABASE_URL") }
+            throw XCTSkip("set SWITCHBOARD_TEST_DATABASE_URL (scripts/test does) to run the database tests")
+        }
+        self.url = url
+    }
+
+    /// Runs `body` with a started pool on the loop and waits for it.
+    private func withPool(_ conninfo: String? = nil, settings: DatabasePool.Settings = .init(),
+                          _ body: @escaping @Sendable @LoopActor (DatabasePool) async throws -> Void) throws {
+        let finished = expectation(description: "pool work")
+        let failure = LockedBox<(any Error)?>(nil)
+        let conninfo = conninfo ?? url!
+        spawnOnLoop {
+            let pool = DatabasePool(conninfo: conninfo, settings: settings, logger: Logger(label: "test"))
+            pool.start()
+            do { try await body(pool) } catch { failure.value = error }
+            pool.close()
+            finished.fulfill()
+        }
+        wait(for: [finished], timeout: 30)
+        if let error = failure.value { throw error }
+    }
+
+    @LoopActor
+    private static func waitUntilAvailable(_ pool: DatabasePool) async throws {
+        for _ in 0..<200 where !pool.isAvailable { try await Task.sleep(for: .milliseconds(10)) }
+        guard pool.isAvailable else { throw DatabaseError.unavailable("pool never connected") }
+    }
+
+    func testParametersAreNeverInterpolated() throws {
+        try withPool { pool in
+            try await Self.waitUntilAvailable(pool)
+            let hostile = "x'); DROP TABLE users; --"
+            let result = try await pool.query("SELECT $1::text AS v, $2::text AS n, length($1) AS len", [hostile, nil])
+            XCTAssertEqual(result.value(0, "v"), hostile)
+            XCTAssertEqual(result.rows[0][1], nil)
+            XCTAssertEqual(result.value(0, "len"), String(hostile.count))
+            XCTAssertEqual(result.columns, ["v", "n", "len"])
+        }
+    }
+
+    func testServerErrorsCarryTheirSQLState() throws {
+        try withPool { pool in
+            try await Self.waitUntilAvailable(pool)
+            do {
+                _ = try await pool.query("SELECT * FROM no_such_table")
+                XCTFail("expected an error")
+            } catch let error as DatabaseError {
+                guard case .server(let state, let message) = error else { return XCTFail("\(error)") }
+                XCTAssertEqual(state, "42P01")
+                XCTAssertTrue(message.contains("no_such_table"))
+            }
+            // The connection is still good.
+            let observed = try await pool.query("SELECT 1 AS one").value(0, "one")
+
+            XCTAssertEqual(observed, "1")
+        }
+    }
+
+    func testTransactionsCommitAndRollBack() throws {
+        let table = "pool_test_\(UInt32.random(in: 0...UInt32.max))"
+        try withPool { pool in
+            try await Self.waitUntilAvailable(pool)
+            _ = try await pool.query("CREATE TABLE \(table) (id int PRIMARY KEY)")
+            try await pool.transaction { tx in
+                _ = try await tx.query("INSERT INTO \(table) VALUES (1)")
+                _ = try await tx.query("INSERT INTO \(table) VALUES (2)")
+            }
+            do {
+                try await pool.transaction { tx in
+                    _ = try await tx.query("INSERT INTO \(table) VALUES (3)")
+                    _ = try await tx.query("INSERT INTO \(table) VALUES (1)")  // unique violation
+                }
+                XCTFail("expected a unique violation")
+            } catch let error as DatabaseError {
+                XCTAssertTrue(error.isUniqueViolation)
+            }
+            let observed = try await pool.query("SELECT count(*) AS n FROM \(table)").value(0, "n")
+
+            XCTAssertEqual(observed, "2", "3 was rolled back")
+            _ = try await pool.query("DROP TABLE \(table)")
+        }
+    }
+
+    func testPipelineRunsABatchAsOneUnit() throws {
+        let table = "pipe_test_\(UInt32.random(in: 0...UInt32.max))"
+        try withPool { pool in
+            try await Self.waitUntilAvailable(pool)
+            _ = try await pool.query("CREATE TABLE \(table) (id int PRIMARY KEY)")
+            let inserts = (1...500).map { Statement("INSERT INTO \(table) VALUES ($1)", [String($0)]) }
+            let results = try await pool.pipeline(inserts + [Statement("SELECT count(*) AS n FROM \(table)")])
+            XCTAssertEqual(results.count, 501)
+            XCTAssertEqual(results.last?.value(0, "n"), "500")
+            do {
+                _ = try await pool.pipeline([Statement("INSERT INTO \(table) VALUES (1000)"), Statement("INSERT INTO \(table) VALUES (1)")])
+                XCTFail("expected a unique violation")
+            } catch let error as DatabaseError {
+                XCTAssertTrue(error.isUniqueViolation, "the first real error is reported: \(error)")
+            }
+            let observed = try await pool.query("SELECT count(*) AS n FROM \(table)").value(0, "n")
+
+            XCTAssertEqual(observed, "500", "the failed batch left nothing")
+            _ = try await pool.query("DROP TABLE \(table)")
+        }
+    }
+
+    func testManyConcurrentQueriesAllAnswer() throws {
+        try withPool { pool in
+            try await Self.waitUntilAvailable(pool)
+            let tally = Tally()
+            await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                for i in 0..<2000 {
+                    spawnOnLoop {
+                        let value = try? await pool.query("SELECT $1::int * 2 AS v", [String(i)]).value(0, "v")
+                        tally.record(correct: value == String(i * 2))
+                        if tally.answered == 2000 { done.resume() }
+                    }
+                }
+            }
+            XCTAssertEqual(tally.correct, 2000)
+        }
+    }
+
+    @LoopActor final class Tally {
+        var answered = 0, correct = 0
+        func record(correct ok: Bool) { answered += 1; if ok { correct += 1 } }
+    }
+
+    func testAStatementPastItsDeadlineFailsAndThePoolRecovers() throws {
+        var settings = DatabasePool.Settings()
+        settings.statementTimeout = 0.3
+        try withPool(settings: settings) { pool in
+            try await Self.waitUntilAvailable(pool)
+            do {
+                _ = try await pool.query("SELECT pg_sleep(5)")
+                XCTFail("expected a timeout")
+            } catch let error as DatabaseError {
+                XCTAssertEqual(error, .timedOut)
+            }
+            try await Self.waitUntilAvailable(pool)
+            let observed = try await pool.query("SELECT 2 AS two").value(0, "two")
+
+            XCTAssertEqual(observed, "2")
+        }
+    }
+
+    func testNoServerMeansUnavailableAtOnce() throws {
+        try withPool("postgresql://nobody@127.0.0.1:1/none") { pool in
+            try await Task.sleep(for: .milliseconds(100))
+            XCTAssertFalse(pool.isAvailable)
+            let started = ContinuousClock.now
+            do {
+                _ = try await pool.query("SELECT 1")
+                XCTFail("expected unavailable")
+            } catch let error as DatabaseError {
+                guard case .unavailable = error else { return XCTFail("\(error)") }
+            }
+            do {
+                try await pool.transaction { _ in }
+                XCTFail("expected unavailable")
+            } catch {
+                guard case .unavailable? = error as? DatabaseError else { return XCTFail("\(error)") }
+            }
+            XCTAssertLessThan(ContinuousClock.now - started, .milliseconds(50), "no waiting for a server that is not there")
+        }
+    }
+
+    func testMigrationsApplyOnceAndAreIdempotent() throws {
+        let schema = "migration_test_\(UInt32.random(in: 0...UInt32.max))"
+        try withPool { pool in
+            try await Self.waitUntilAvailable(pool)
+            _ = try await pool.query("CREATE SCHEMA \(schema)")
+        }
+        // A connection whose search_path is the fresh schema sees no tables yet.
+        let scoped = url! + (url!.contains("?") ? "&" : "?") + "options=-csearch_path%3D\(schema)"
+        try withPool(scoped) { pool in
+            try await Self.waitUntilAvailable(pool)
+            let observed1 = try await Migrations.apply(to: pool)
+
+            XCTAssertEqual(observed1, Migrations.all.map(\.version))
+            let observed2 = try await Migrations.apply(to: pool)
+
+            XCTAssertEqual(observed2, [], "a second run applies nothing")
+            let tables = try await pool.query("SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1", [schema])
+            XCTAssertEqual(tables.rows.map { $0[0] }, ["groups", "push_registrations", "subscriber", "switchboard_migrations"])
+            let observed3 = try await pool.query("SELECT count(*) AS n FROM switchboard_migrations").value(0, "n")
+
+            XCTAssertEqual(observed3, String(Migrations.all.count))
+            _ = try await pool.query("DROP SCHEMA \(schema) CASCADE")
+        }
+    }
+
+    func testConcurrentMigratorsApplyEachMigrationOnce() throws {
+        let schema = "migration_race_\(UInt32.random(in: 0...UInt32.max))"
+        try withPool { pool in
+            try await Self.waitUntilAvailable(pool)
+            _ = try await pool.query("CREATE SCHEMA \(schema)")
+        }
+        let scoped = url! + (url!.contains("?") ? "&" : "?") + "options=-csearch_path%3D\(schema)"
+        try withPool(scoped) { pool in
+            try await Self.waitUntilAvailable(pool)
+            async let first = Migrations.apply(to: pool)
+            async let second = Migrations.apply(to: pool)
+            let applied = try await first + second
+            XCTAssertEqual(applied.sorted(), Migrations.all.map(\.version), "each migration ran exactly once")
+            _ = try await pool.query("DROP SCHEMA \(schema) CASCADE")
+        }
+    }
+}
+
+final class LockedBox<T>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: T
+    init(_ value: T) { stored = value }
+    var value: T {
+        get { lock.lock(); defer { lock.unlock() }; return stored }
+        set { lock.lock(); stored = newValue; lock.unlock() }
+    }
+}
