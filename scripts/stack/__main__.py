@@ -63,7 +63,23 @@ Ctrl-C stops everything.""", flush=True)
     return 0
 
 
+def with_postgres(port: int, command: list[str]) -> int:
+    """Runs `command` with SWITCHBOARD_TEST_DATABASE_URL pointing at a fresh PostgreSQL."""
+    import os
+    import subprocess
+    postgres = Postgres("unit", port).start().create_database()
+    try:
+        return subprocess.run(command, env={**os.environ, "SWITCHBOARD_TEST_DATABASE_URL": postgres.url}).returncode
+    finally:
+        postgres.fast_stop()
+
+
+USAGE = "usage: python -m stack dev | python -m stack with-postgres PORT -- COMMAND..."
+
 if __name__ == "__main__":
-    if sys.argv[1:] != ["dev"]:
-        sys.exit("usage: python -m stack dev")
-    sys.exit(dev())
+    args = sys.argv[1:]
+    if args == ["dev"]:
+        sys.exit(dev())
+    if len(args) >= 4 and args[0] == "with-postgres" and args[2] == "--":
+        sys.exit(with_postgres(int(args[1]), args[3:]))
+    sys.exit(USAGE)

@@ -3,7 +3,7 @@ import glob
 import subprocess
 from pathlib import Path
 
-from .processes import Daemon, as_user, state_dir, wait_for_port
+from .processes import Daemon, as_user, port_open, state_dir, wait_for_port
 
 
 def pg_bin(tool: str) -> str:
@@ -18,6 +18,8 @@ class Postgres:
 
     def __init__(self, profile: str, port: int, user: str = "ejabberd", database: str = "ejabberd"):
         self.port, self.user, self.database = port, user, database
+        if port_open(port):
+            raise RuntimeError(f"port {port} is in use: is another {profile} stack still running?")
         self.dir = state_dir(profile, "postgres", owner="postgres")
         self.data = self.dir / "data"
         self.daemon: Daemon | None = None

@@ -1,0 +1,102 @@
+"""The real stack for the integration tests: PostgreSQL, coturn and the Switchboard binary, started
+natively on 127.0.0.1 by the same code as the development stack (scripts/stack)."""
+import secrets
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
+
+from stack.coturn import Coturn  # noqa: E402
+from stack.postgres import Postgres  # noqa: E402
+from stack.processes import Daemon, state_dir  # noqa: E402
+from stack.switchboard import Switchboard, build  # noqa: E402
+
+PROFILE = "test"
+HTTP_PORT = 18443
+PG_PORT = 55433
+TURN_PORT = 34780
+TURN_PEER_PORT = 34790
+DOMAIN = "example.com"
+
+
+@pytest.fixture(scope="session")
+def binary() -> Path:
+    return build("debug")
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    pg = Postgres(PROFILE, PG_PORT).start().create_database()
+    yield pg
+    pg.fast_stop()
+
+
+@pytest.fixture(scope="session")
+def turn_secret() -> str:
+    return secrets.token_hex(32)
+
+
+@pytest.fixture(scope="session")
+def coturn(turn_secret):
+    server = Coturn(PROFILE, TURN_PORT, turn_secret, DOMAIN).start(allow_loopback_peers=True)
+    peer = Daemon("turnutils_peer", ["turnutils_peer", "-L", "127.0.0.1", "-p", str(TURN_PEER_PORT)],
+                  state_dir(PROFILE, "turn-peer") / "peer.log")
+    yield server
+    peer.stop()
+    server.stop()
+
+
+def production_environment(database_url: str, turn_secret: str) -> dict[str, str]:
+    """Production mode (the strict secret checks apply), with strong random secrets."""
+    return {
+        "SWITCHBOARD_ENV": "production",
+        "HTTP_HOST": "127.0.0.1", "HTTP_PORT": str(HTTP_PORT),
+        "DATABASE_URL": database_url,
+        "JWT_SECRET": secrets.token_hex(32),
+        "XMPP_DOMAIN": DOMAIN, "XMPP_HOST": "xmpp.example.com", "XMPP_PORT": "5222",
+        "XMPP_WS_URL": "wss://xmpp.example.com/ws",
+        "XMPP_COMPONENT_HOST": "127.0.0.1",
+        "XMPP_COMPONENT_SECRET": secrets.token_hex(32), "PUSH_COMPONENT_SECRET": secrets.token_hex(32),
+        "HOOK_SECRET": secrets.token_hex(32),
+        "SIP_HOST": "sip.example.com", "SIP_PORT": "5060",
+        "TURN_SECRET": turn_secret,
+        "TURN_URIS": f"turn:127.0.0.1:{TURN_PORT}?transport=udp,turn:127.0.0.1:{TURN_PORT}?transport=tcp",
+        "TURN_TTL": "3600",
+        "SERVER_VERSION": "2.3.4", "MIN_CLIENT_VERSION": "1.2.0",
+    }
+
+
+def wait_ready(url: str, timeout: float = 15) -> float:
+    """Seconds until /readyz answers 200."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        try:
+            if requests.get(f"{url}/readyz", timeout=1).status_code == 200:
+                return time.monotonic() - started
+        except requests.RequestException:
+            pass
+        time.sleep(0.02)
+    raise TimeoutError(f"{url}/readyz not ready after {timeout} s")
+
+
+@pytest.fixture(scope="session")
+def switchboard(binary, postgres, turn_secret):
+    server = Switchboard(binary, PROFILE, production_environment(postgres.url, turn_secret)).start()
+    wait_ready(server.url)
+    yield server
+    assert server.stop() == 0, "switchboard exits 0 on SIGTERM"
+
+
+@pytest.fixture()
+def token(switchboard):
+    """A token made by PyJWT with the server's secret, the way an independent issuer would."""
+    import jwt
+    now = int(time.time())
+    def make(sub: str = f"alice@{DOMAIN}", **overrides) -> str:
+        claims = {"sub": sub, "iat": now, "exp": now + 86400, **overrides}
+        return jwt.encode(claims, switchboard.env["JWT_SECRET"], algorithm="HS256")
+    return make

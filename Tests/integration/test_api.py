@@ -1,0 +1,94 @@
+"""The REST routes of issue 2 against the real binary: shapes, auth, errors."""
+import base64
+import hashlib
+import hmac
+import json
+import time
+
+import jwt
+import requests
+
+from conftest import DOMAIN, TURN_PORT
+
+
+def test_server_info_is_the_configuration(switchboard):
+    r = requests.get(f"{switchboard.url}/api/v1/server/info")
+    assert r.status_code == 200
+    assert r.headers["Content-Type"] == "application/json"
+    assert r.json() == {
+        "xmpp_domain": DOMAIN, "xmpp_host": "xmpp.example.com", "xmpp_port": 5222,
+        "xmpp_ws_url": "wss://xmpp.example.com/ws", "conference_domain": f"conference.{DOMAIN}",
+        "push_jid": f"push.{DOMAIN}", "sip_domain": DOMAIN, "sip_host": "sip.example.com", "sip_port": 5060,
+        "sip_ws_url": "wss://xmpp.example.com:8089/ws",
+        "turn_uris": [f"turn:127.0.0.1:{TURN_PORT}?transport=udp", f"turn:127.0.0.1:{TURN_PORT}?transport=tcp"],
+        "server_version": "2.3.4", "min_client_version": "1.2.0",
+    }
+
+
+def test_turn_credentials_for_a_pyjwt_token(switchboard, token):
+    before = int(time.time())
+    r = requests.get(f"{switchboard.url}/api/v1/turn/credentials", headers={"Authorization": f"Bearer {token()}"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["ttl"] == 3600 and isinstance(body["ttl"], int)
+    expiry, jid = body["username"].split(":", 1)
+    assert jid == f"alice@{DOMAIN}"
+    assert before + 3600 <= int(expiry) <= int(time.time()) + 3600
+    expected = base64.b64encode(hmac.new(switchboard.env["TURN_SECRET"].encode(), body["username"].encode(),
+                                         hashlib.sha1).digest()).decode()
+    assert body["password"] == expected
+    assert body["uris"] == [f"turn:127.0.0.1:{TURN_PORT}?transport=udp", f"turn:127.0.0.1:{TURN_PORT}?transport=tcp"]
+
+
+def test_bearer_scheme_is_case_insensitive(switchboard, token):
+    r = requests.get(f"{switchboard.url}/api/v1/turn/credentials", headers={"Authorization": f"bearer {token()}"})
+    assert r.status_code == 200
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def test_bad_tokens_get_401_with_www_authenticate(switchboard, token):
+    secret = switchboard.env["JWT_SECRET"]
+    now = int(time.time())
+    claims = {"sub": f"alice@{DOMAIN}", "iat": now, "exp": now + 60}
+    none_token = _b64(json.dumps({"alg": "none"}).encode()) + "." + _b64(json.dumps(claims).encode()) + "."
+    cases = {
+        "missing": None,
+        "not bearer": f"Basic {base64.b64encode(b'alice:pw').decode()}",
+        "empty bearer": "Bearer ",
+        "garbage": "Bearer not.a.token",
+        "expired": f"Bearer {token(exp=now - 1)}",
+        "alg none": f"Bearer {none_token}",
+        "hs512": f"Bearer {jwt.encode(claims, secret, algorithm='HS512')}",
+        "wrong secret": f"Bearer {jwt.encode(claims, secret + 'x', algorithm='HS256')}",
+        "huge": "Bearer " + "a" * 6000,
+    }
+    for name, header in cases.items():
+        headers = {"Authorization": header} if header is not None else {}
+        r = requests.get(f"{switchboard.url}/api/v1/turn/credentials", headers=headers)
+        assert r.status_code == 401, name
+        assert r.headers["WWW-Authenticate"].startswith("Bearer"), name
+        assert r.json()["error"]["code"] == "invalid_token", name
+        assert r.json()["error"]["message"], name
+
+
+def test_unknown_path_and_wrong_method(switchboard):
+    r = requests.get(f"{switchboard.url}/api/v1/nothing")
+    assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
+    r = requests.post(f"{switchboard.url}/api/v1/server/info", json={})
+    assert r.status_code == 405 and r.headers["Allow"] == "GET"
+    assert r.json()["error"]["code"] == "method_not_allowed"
+
+
+def test_health_and_readiness(switchboard):
+    assert requests.get(f"{switchboard.url}/healthz").json() == {"status": "ok", "checks": {}}
+    r = requests.get(f"{switchboard.url}/readyz")
+    assert r.status_code == 200 and r.json() == {"status": "ready", "checks": {"database": "up"}}
+
+
+def test_keep_alive_is_used(switchboard):
+    with requests.Session() as s:
+        for _ in range(200):
+            assert s.get(f"{switchboard.url}/api/v1/server/info").status_code == 200

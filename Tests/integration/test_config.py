@@ -1,0 +1,68 @@
+"""Start-up configuration checks of the real binary, and secrets kept out of logs."""
+import subprocess
+
+import requests
+
+from conftest import production_environment
+
+
+def run(binary, env, *args, timeout=10):
+    return subprocess.run([str(binary), *args], env={"PATH": "/usr/bin:/bin", **env}, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def test_every_problem_is_reported_at_once_with_exit_78(binary):
+    result = run(binary, {"HTTP_PORT": "99999", "XMPP_DOMAIN": "Not A Domain"}, "serve")
+    assert result.returncode == 78
+    for name in ["JWT_SECRET", "XMPP_COMPONENT_SECRET", "PUSH_COMPONENT_SECRET", "HOOK_SECRET", "TURN_SECRET",
+                 "HTTP_PORT", "XMPP_DOMAIN"]:
+        assert f"  - {name}: " in result.stderr, name
+    assert "configuration has 7 problems" in result.stderr
+    assert "Fix:" in result.stderr
+
+
+def test_weak_secrets_refused_in_production_allowed_in_development(binary, postgres):
+    env = production_environment(postgres.url, "t" * 8)
+    env.update({"JWT_SECRET": "changeme", "HOOK_SECRET": "short-secret-1", "HTTP_PORT": "18499"})
+    result = run(binary, env, "serve")
+    assert result.returncode == 78
+    assert "JWT_SECRET: looks like a placeholder" in result.stderr
+    assert "HOOK_SECRET: is 14 bytes long" in result.stderr
+    assert "TURN_SECRET" in result.stderr
+    assert "short-secret-1" not in result.stderr and "changeme" not in result.stderr.replace("JWT_SECRET", "")
+
+    env["SWITCHBOARD_ENV"] = "development"
+    proc = subprocess.Popen([str(binary), "serve"], env={"PATH": "/usr/bin:/bin", **env},
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        from stack.processes import wait_for_port
+        wait_for_port(18499, timeout=10)
+        assert requests.get("http://127.0.0.1:18499/healthz").status_code == 200
+    finally:
+        proc.terminate()
+        output, _ = proc.communicate(timeout=10)
+    assert proc.returncode == 0
+    for secret in (env["JWT_SECRET"], env["HOOK_SECRET"], env["XMPP_COMPONENT_SECRET"]):
+        assert secret not in output
+
+
+def test_logs_never_print_secrets(switchboard):
+    log = switchboard.daemon.log.read_text()
+    assert "listening" in log
+    for name in ("JWT_SECRET", "XMPP_COMPONENT_SECRET", "PUSH_COMPONENT_SECRET", "HOOK_SECRET", "TURN_SECRET"):
+        assert switchboard.env[name] not in log, name
+
+
+def test_help_describes_the_commands(binary):
+    top = run(binary, {}, "--help")
+    assert top.returncode == 0 and "serve" in top.stdout and "migrate" in top.stdout
+    assert run(binary, {}, "serve", "--help").returncode == 0
+    migrate = run(binary, {}, "migrate", "--help")
+    assert migrate.returncode == 0 and "--wait" in migrate.stdout
+
+
+def test_port_in_use_is_a_clear_start_failure(binary, switchboard):
+    env = dict(switchboard.env)
+    result = run(binary, {k: v for k, v in env.items() if k != "PATH"}, "serve", timeout=20)
+    assert result.returncode == 1
+    assert "cannot listen on 127.0.0.1:18443" in result.stderr
