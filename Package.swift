@@ -42,6 +42,9 @@ let package = Package(
             ]
         ),
 
+        // Micro-benchmarks of hot pure functions (bench/RESULTS.md); not part of the product.
+        .executableTarget(name: "switchboard-bench", dependencies: ["Services"], path: "bench/micro"),
+
         .testTarget(name: "ServicesTests", dependencies: ["Services", "Loop"], path: "Tests/ServicesTests"),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Services", "Loop"], path: "Tests/HTTPTests"),
     ]

@@ -1,31 +1,37 @@
 import Foundation
 @testable import HTTP
+import Services
 import Logging
 import Loop
 import XCTest
 
 /// The real server (libmicrohttpd on the loop) on a real socket, with a router of test routes.
 final class HTTPServerTests: XCTestCase {
-    struct Echo: Codable { let name: String; let count: Int }
+    struct Echo: Decodable { let name: String; let count: Int }
 
     nonisolated(unsafe) private static var server: HTTPServer?
     nonisolated(unsafe) private static var port: UInt16 = 0
 
     override class func setUp() {
         var router = Router()
-        router.add(.GET, "/hello", .immediate { _ in .json(["hello": "world"]) })
+        router.add(.GET, "/hello", .immediate { _ in .json(.object([("hello", .string("world"))])) })
         router.add(.POST, "/echo", .immediate { request in
             switch JSONBody.decode(Echo.self, from: request) {
-            case .success(let echo): return .json(echo)
+            case .success(let echo): return .json(.object([("count", .int(echo.count)), ("name", .string(echo.name))]))
             case .failure(let error): return error.response
             }
         })
         router.add(.GET, "/slow/{ms}", .deferred { request in
             let ms = Int(request.pathParameters["ms"] ?? "0") ?? 0
             try? await Task.sleep(for: .milliseconds(ms))
-            return .json(["slept": ms])
+            return .json(.object([("slept", .int(ms))]))
         })
-        router.add(.GET, "/query", .immediate { request in .json(request.query) })
+        router.add(.GET, "/query", .immediate { request in
+            .json(.object(["a", "b", "c"].compactMap { name in request.query(name).map { (name, .string($0)) } }))
+        })
+        router.add(.POST, "/headers", .deferred { request in
+            .json(.object([("agent", request.header("user-agent").map(JSONValue.string) ?? .null), ("body", .int(request.body.count))]))
+        })
         var limits = HTTPServer.Limits()
         limits.idleTimeoutSeconds = 2
         EventLoop.queue.sync {
@@ -53,6 +59,8 @@ final class HTTPServerTests: XCTestCase {
         XCTAssertEqual(slow.status, 200)
         XCTAssertEqual(slow.json?["slept"] as? Int, 20)
         XCTAssertEqual(try c.request("GET", "/query?a=1&b=x%20y").json as? [String: String], ["a": "1", "b": "x y"])
+        let headers = try c.request("POST", "/headers", headers: ["USER-AGENT": "probe/1"], body: Data("xyz".utf8))
+        XCTAssertEqual(headers.text, #"{"agent":"probe/1","body":3}"#, "headers are readable, case-insensitively, in deferred handlers")
     }
 
     func testUnknownPathAndWrongMethod() throws {

@@ -1,3 +1,5 @@
+import Services
+
 /// An error as clients see it (CONTRACTS §1): `{"error":{"code","message"}}` with its status.
 public struct APIError: Error, Sendable, Equatable {
     public let status: Int
@@ -17,14 +19,9 @@ public struct APIError: Error, Sendable, Equatable {
     }
 
     public var response: HTTPResponse {
-        var r = HTTPResponse.json(Body(error: .init(code: code, message: message)), status: status)
+        var r = HTTPResponse.json(.object([("error", .object([("code", .string(code)), ("message", .string(message))]))]), status: status)
         r.headers += headers
         return r
-    }
-
-    private struct Body: Encodable {
-        struct Detail: Encodable { let code: String; let message: String }
-        let error: Detail
     }
 
     // MARK: The errors of the contract

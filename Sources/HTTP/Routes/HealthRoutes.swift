@@ -1,4 +1,5 @@
 import Loop
+import Services
 
 /// `GET /healthz` (the process answers) and `GET /readyz` (every dependency it needs is up).
 public enum HealthRoutes {
@@ -12,19 +13,18 @@ public enum HealthRoutes {
         }
     }
 
-    struct Report: Encodable {
-        let status: String
-        let checks: [String: String]
+    static func report(_ status: String, _ checks: [(String, String)]) -> JSONValue {
+        .object([("status", .string(status)), ("checks", .object(checks.map { ($0, .string($1)) }))])
     }
 
     public static func install(on router: inout Router, checks: [Check]) {
-        let alive = HTTPResponse.json(Report(status: "ok", checks: [:]))
+        let alive = HTTPResponse.json(report("ok", []))
         router.add(.GET, "/healthz", .immediate { _ in alive })
         router.add(.GET, "/readyz", .deferred { _ in
-            var results: [String: String] = [:]
-            for check in checks { results[check.name] = await check.isUp() ? "up" : "down" }
-            let ready = !results.values.contains("down")
-            return .json(Report(status: ready ? "ready" : "not_ready", checks: results), status: ready ? 200 : 503)
+            var results: [(String, String)] = []
+            for check in checks { results.append((check.name, await check.isUp() ? "up" : "down")) }
+            let ready = !results.contains { $0.1 == "down" }
+            return .json(report(ready ? "ready" : "not_ready", results), status: ready ? 200 : 503)
         })
     }
 }

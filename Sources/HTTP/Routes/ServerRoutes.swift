@@ -6,12 +6,12 @@ public enum ServerRoutes {
     public static func install(on router: inout Router, configuration: Configuration,
                                auth: BearerAuthenticator, now: @escaping @Sendable () -> Int64) {
         // Server info depends on configuration alone: encode it once.
-        let info = HTTPResponse.json(ServerInfo(configuration))
+        let info = HTTPResponse.json(ServerInfo.json(configuration))
         router.add(.GET, "/api/v1/server/info", .immediate { _ in info })
 
-        let secret = configuration.turnSecret, ttl = configuration.turnTTL, uris = configuration.turnURIs
+        let secret = HMACKey(.sha1, key: configuration.turnSecret), ttl = configuration.turnTTL, uris = configuration.turnURIs
         router.add(.GET, "/api/v1/turn/credentials", .authenticated(auth) { _, jid in
-            .json(TurnCredentials.make(secret: secret, jid: jid, ttl: ttl, uris: uris, now: now()))
+            .json(TurnCredentials.make(secret: secret, jid: jid, ttl: ttl, uris: uris, now: now()).json)
         })
     }
 }

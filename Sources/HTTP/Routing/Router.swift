@@ -43,7 +43,7 @@ public struct Router: Sendable {
     public func match(_ method: HTTPMethod?, _ path: String) -> Match {
         let parts = Self.split(path)
         var allowed: [HTTPMethod] = []
-        for route in routes {
+        for route in routes where route.segments.count == parts.count {
             guard let parameters = Self.bind(route.segments, to: parts) else { continue }
             if route.method == method { return .found(route.handler, parameters: parameters) }
             if !allowed.contains(route.method) { allowed.append(route.method) }
@@ -51,9 +51,24 @@ public struct Router: Sendable {
         return allowed.isEmpty ? .notFound : .methodNotAllowed(allowed: allowed)
     }
 
+    /// The segments after the leading "/" (empty ones kept, so matching is exact). Splits on the
+    /// UTF-8 view: `String.split` works on Characters and showed up in profiles.
     private static func split(_ path: String) -> [Substring] {
-        // Leading "/" gives one empty first element; keep the rest (empty ones included) to be exact.
-        Array(path.split(separator: "/", omittingEmptySubsequences: false).dropFirst())
+        var segments: [Substring] = []
+        segments.reserveCapacity(8)
+        let utf8 = path.utf8
+        guard utf8.first == UInt8(ascii: "/") else { return [Substring(path)] }
+        var start = utf8.index(after: utf8.startIndex)
+        var i = start
+        while i != utf8.endIndex {
+            if utf8[i] == UInt8(ascii: "/") {
+                segments.append(path[start..<i])
+                start = utf8.index(after: i)
+            }
+            i = utf8.index(after: i)
+        }
+        segments.append(path[start..<utf8.endIndex])
+        return segments
     }
 
     private static func bind(_ segments: [Segment], to parts: [Substring]) -> [String: String]? {

@@ -1,29 +1,64 @@
-import Foundation
+import CMHD
+import Loop
+import Services
 
 public enum HTTPMethod: String, Sendable, CaseIterable {
     case GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS
 }
 
 /// A complete request as the router sees it: the body has been read and is within the limit.
+///
+/// Headers and query arguments are looked up in libmicrohttpd's parsed request on demand rather than
+/// copied into dictionaries for every request (they were a visible share of a request's cost). The
+/// lookup is valid while the request is being handled, which is the only time a handler holds it.
 public struct HTTPRequest: Sendable {
     public let method: HTTPMethod
     public let path: String
-    /// Header names are lowercased.
-    public let headers: [String: String]
-    public let query: [String: String]
     public let body: [UInt8]
     /// Values of `{name}` segments of the matched route.
     public var pathParameters: [String: String] = [:]
+    private let fields: Fields
+
+    enum Fields: Sendable {
+        /// Built by tests and by code that makes requests itself; header names lowercased.
+        case stored(headers: [String: String], query: [String: String])
+        /// The MHD connection the request arrived on.
+        case connection(LoopBound<OpaquePointer>)
+    }
 
     public init(method: HTTPMethod, path: String, headers: [String: String] = [:], query: [String: String] = [:], body: [UInt8] = []) {
         self.method = method
         self.path = path
-        self.headers = headers
-        self.query = query
         self.body = body
+        fields = .stored(headers: Dictionary(headers.map { ($0.key.lowercased(), $0.value) }) { $1 }, query: query)
     }
 
-    public func header(_ name: String) -> String? { headers[name.lowercased()] }
+    init(method: HTTPMethod, path: String, connection: OpaquePointer, body: [UInt8]) {
+        self.method = method
+        self.path = path
+        self.body = body
+        fields = .connection(LoopBound(connection))
+    }
+
+    /// A header's value (names are case-insensitive), or nil.
+    public func header(_ name: String) -> String? {
+        switch fields {
+        case .stored(let headers, _): return headers[name.lowercased()]
+        case .connection(let connection): return Self.lookup(connection.value, .HEADER_KIND, name)
+        }
+    }
+
+    /// A query argument's value (percent-decoded), or nil.
+    public func query(_ name: String) -> String? {
+        switch fields {
+        case .stored(_, let query): return query[name]
+        case .connection(let connection): return Self.lookup(connection.value, .GET_ARGUMENT_KIND, name)
+        }
+    }
+
+    static func lookup(_ connection: OpaquePointer, _ kind: MHD_ValueKind, _ name: String) -> String? {
+        MHD_lookup_connection_value(connection, kind, name).map { String(cString: $0) }
+    }
 }
 
 public struct HTTPResponse: Sendable, Equatable {
@@ -47,17 +82,7 @@ public struct HTTPResponse: Sendable, Equatable {
 
     public static func noContent() -> HTTPResponse { HTTPResponse(status: 204) }
 
-    /// A JSON body with snake_case keys as the types declare them.
-    public static func json(_ value: some Encodable, status: Int = 200) -> HTTPResponse {
-        HTTPResponse(status: status, headers: [("Content-Type", "application/json")], body: Array(try! JSONEncoder.api.encode(value)))
+    public static func json(_ value: JSONValue, status: Int = 200) -> HTTPResponse {
+        HTTPResponse(status: status, headers: [("Content-Type", "application/json")], body: value.bytes)
     }
-}
-
-extension JSONEncoder {
-    /// The encoder of every API response: stable key order, slashes not escaped.
-    static let api: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
 }

@@ -103,13 +103,10 @@ public final class HTTPServer {
     func handle(_ connection: OpaquePointer, url: String, method: String,
                 uploadData: UnsafePointer<CChar>?, uploadSize: UnsafeMutablePointer<Int>,
                 state: UnsafeMutablePointer<UnsafeMutableRawPointer?>) -> MHD_Result {
-        guard let raw = state.pointee else {
-            let exchange = Exchange(method: method, url: url, connection: connection, router: router)
-            state.pointee = Unmanaged.passRetained(exchange).toOpaque()
-            if let early = exchange.earlyResponse(maximumBodyBytes: limits.maximumBodyBytes) {
-                return queue(early, on: connection)
-            }
-            return MHD_Result.YES
+        guard let raw = state.pointee else { return firstCall(connection, url: url, method: method, state: state) }
+        if raw == Self.noBodyMarker {
+            uploadSize.pointee = 0
+            return queue(answerWithoutBody(connection, url: url, method: method), on: connection)
         }
         let exchange = Unmanaged<Exchange>.fromOpaque(raw).takeUnretainedValue()
         if uploadSize.pointee > 0 {
@@ -147,6 +144,55 @@ public final class HTTPServer {
         }
     }
 
+    /// Headers are in. A request with a body, or for a deferred route, gets an ``Exchange`` to collect
+    /// the body and run the handler. A request without a body for an immediate route (or a 404/405)
+    /// needs no state: it is marked with ``noBodyMarker`` and answered on MHD's next call, by matching
+    /// again. (Queueing the answer in this first call would make MHD close the connection, since it
+    /// cannot tell the body is empty.) A declared body over the limit gets its 413 at once.
+    private func firstCall(_ connection: OpaquePointer, url: String, method: String,
+                           state: UnsafeMutablePointer<UnsafeMutableRawPointer?>) -> MHD_Result {
+        let httpMethod = HTTPMethod(rawValue: method)
+        let match = router.match(httpMethod, url)
+        let declaredLength = HTTPRequest.lookup(connection, .HEADER_KIND, "Content-Length").flatMap { Int($0) } ?? 0
+        let hasBody = declaredLength > 0 || HTTPRequest.lookup(connection, .HEADER_KIND, "Transfer-Encoding") != nil
+        switch match {
+        case .found(.immediate, _) where !hasBody, .notFound where !hasBody, .methodNotAllowed where !hasBody:
+            state.pointee = Self.noBodyMarker
+            return MHD_Result.YES
+        default:
+            let exchange = Exchange(method: httpMethod, path: url, connection: connection, match: match)
+            state.pointee = Unmanaged.passRetained(exchange).toOpaque()
+            guard let early = Self.earlyError(match, declaredLength: declaredLength, limit: limits.maximumBodyBytes) else {
+                return MHD_Result.YES
+            }
+            exchange.answered = true
+            return queue(early.response, on: connection)
+        }
+    }
+
+    private static func earlyError(_ match: Router.Match, declaredLength: Int, limit: Int) -> APIError? {
+        switch match {
+        case .notFound: return .notFound
+        case .methodNotAllowed(let allowed): return .methodNotAllowed(allow: allowed)
+        case .found: return declaredLength > limit ? .payloadTooLarge : nil
+        }
+    }
+
+    /// The answer to a request marked with ``noBodyMarker``.
+    private func answerWithoutBody(_ connection: OpaquePointer, url: String, method: String) -> HTTPResponse {
+        let httpMethod = HTTPMethod(rawValue: method)
+        let match = router.match(httpMethod, url)
+        guard case .found(.immediate(let answer), let parameters) = match, let httpMethod else {
+            return (Self.earlyError(match, declaredLength: 0, limit: 0) ?? .internalError).response
+        }
+        var request = HTTPRequest(method: httpMethod, path: url, connection: connection, body: [])
+        request.pathParameters = parameters
+        return answer(request)
+    }
+
+    /// Marks a request that needs no per-request state (see ``firstCall``); never dereferenced.
+    nonisolated(unsafe) private static let noBodyMarker = UnsafeMutableRawPointer(bitPattern: 0x1)!
+
     private func queue(_ response: HTTPResponse, on connection: OpaquePointer) -> MHD_Result {
         let body = response.body
         let mhdResponse = body.withUnsafeBytes { bytes in
@@ -166,6 +212,7 @@ public final class HTTPServer {
     fileprivate func completed(_ state: UnsafeMutablePointer<UnsafeMutableRawPointer?>) {
         guard let raw = state.pointee else { return }
         state.pointee = nil
+        guard raw != Self.noBodyMarker else { return }
         Unmanaged<Exchange>.fromOpaque(raw).release()
     }
 }

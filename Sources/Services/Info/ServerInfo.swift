@@ -1,39 +1,20 @@
 /// What `GET /api/v1/server/info` tells clients (CONTRACTS §1): where to connect, all from configuration.
-public struct ServerInfo: Codable, Equatable, Sendable {
-    public let xmppDomain: String
-    public let xmppHost: String
-    public let xmppPort: Int
-    public let xmppWsURL: String
-    public let conferenceDomain: String
-    public let pushJID: String
-    public let sipDomain: String
-    public let sipHost: String
-    public let sipPort: Int
-    public let sipWsURL: String
-    public let turnURIs: [String]
-    public let serverVersion: String
-    public let minClientVersion: String
-
-    enum CodingKeys: String, CodingKey {
-        case xmppDomain = "xmpp_domain", xmppHost = "xmpp_host", xmppPort = "xmpp_port", xmppWsURL = "xmpp_ws_url"
-        case conferenceDomain = "conference_domain", pushJID = "push_jid"
-        case sipDomain = "sip_domain", sipHost = "sip_host", sipPort = "sip_port", sipWsURL = "sip_ws_url"
-        case turnURIs = "turn_uris", serverVersion = "server_version", minClientVersion = "min_client_version"
-    }
-
-    public init(_ c: Configuration) {
-        xmppDomain = c.xmppDomain
-        xmppHost = c.xmppHost
-        xmppPort = Int(c.xmppPort)
-        xmppWsURL = c.xmppWebSocketURL
-        conferenceDomain = c.mucDomain
-        pushJID = c.pushComponentDomain
-        sipDomain = c.sipDomain
-        sipHost = c.sipHost
-        sipPort = Int(c.sipPort)
-        sipWsURL = c.sipWebSocketURL
-        turnURIs = c.turnURIs
-        serverVersion = c.serverVersion
-        minClientVersion = c.minClientVersion
+public enum ServerInfo {
+    public static func json(_ c: Configuration) -> JSONValue {
+        .object([
+            ("xmpp_domain", .string(c.xmppDomain)),
+            ("xmpp_host", .string(c.xmppHost)),
+            ("xmpp_port", .int(Int(c.xmppPort))),
+            ("xmpp_ws_url", .string(c.xmppWebSocketURL)),
+            ("conference_domain", .string(c.mucDomain)),
+            ("push_jid", .string(c.pushComponentDomain)),
+            ("sip_domain", .string(c.sipDomain)),
+            ("sip_host", .string(c.sipHost)),
+            ("sip_port", .int(Int(c.sipPort))),
+            ("sip_ws_url", .string(c.sipWebSocketURL)),
+            ("turn_uris", .strings(c.turnURIs)),
+            ("server_version", .string(c.serverVersion)),
+            ("min_client_version", .string(c.minClientVersion)),
+        ])
     }
 }

@@ -1,5 +1,3 @@
-import Foundation
-
 /// Client session tokens: compact JWS with HS256 (RFC 7519), claims `sub` (the account's bare JID),
 /// `iat` and `exp`. Signing and verification are pure; the clock is a parameter.
 public struct ClientTokenSigner: Sendable {
@@ -9,10 +7,11 @@ public struct ClientTokenSigner: Sendable {
     /// How far in the future an `iat` may lie (clock skew between instances).
     public static let allowedClockSkewSeconds: Int64 = 60
 
-    private let key: [UInt8]
+    private let key: HMACKey
     private static let header = Base64.urlEncoded(Array(#"{"alg":"HS256","typ":"JWT"}"#.utf8))
+    private static let headerBytes = Array(header.utf8)
 
-    public init(secret: String) { key = Array(secret.utf8) }
+    public init(secret: String) { key = HMACKey(.sha256, key: secret) }
 
     public struct Issued: Sendable, Equatable {
         public let token: String
@@ -20,10 +19,10 @@ public struct ClientTokenSigner: Sendable {
     }
 
     public func issue(subject: String, now: Int64) -> Issued {
-        let claims = Claims(sub: subject, iat: now, exp: now + Self.lifetimeSeconds)
-        let payload = Base64.urlEncoded(Array(try! JSONEncoder.sorted.encode(claims)))
-        let signingInput = Self.header + "." + payload
-        return Issued(token: signingInput + "." + signature(of: signingInput), expiresAt: claims.exp)
+        let expiresAt = now + Self.lifetimeSeconds
+        let claims = JSONValue.object([("sub", .string(subject)), ("iat", .int64(now)), ("exp", .int64(expiresAt))])
+        let signingInput = Self.header + "." + Base64.urlEncoded(claims.bytes)
+        return Issued(token: signingInput + "." + signature(of: signingInput), expiresAt: expiresAt)
     }
 
     public enum Rejection: Error, Equatable, Sendable {
@@ -32,41 +31,47 @@ public struct ClientTokenSigner: Sendable {
 
     /// Returns the subject of a valid token. The signature is checked before the claims are read,
     /// and compared in constant time against the canonical encoding (so no alternative encoding of
-    /// the same bytes is accepted).
+    /// the same bytes is accepted). Works on the UTF-8 bytes: this runs on every authenticated request.
     public func verify(_ token: String, now: Int64) -> Result<String, Rejection> {
-        guard token.utf8.count <= Self.maximumTokenBytes else { return .failure(.malformed) }
-        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3, !parts[0].isEmpty, !parts[1].isEmpty else { return .failure(.malformed) }
-        guard let headerBytes = Base64.urlDecoded(parts[0]),
-              let header = try? JSONDecoder().decode(Header.self, from: Data(headerBytes))
-        else { return .failure(.malformed) }
-        guard header.alg == "HS256" else { return .failure(.unsupportedAlgorithm) }
-        let signingInput = parts[0] + "." + parts[1]
-        guard ConstantTime.equals(signature(of: String(signingInput)), String(parts[2])) else {
+        verifyClaims(token, now: now).map(\.subject)
+    }
+
+    public struct VerifiedClaims: Sendable, Equatable {
+        public let subject: String
+        public let expiresAt: Int64
+    }
+
+    /// ``verify(_:now:)`` with the expiry too, for callers that remember verified tokens.
+    public func verifyClaims(_ token: String, now: Int64) -> Result<VerifiedClaims, Rejection> {
+        let bytes = Array(token.utf8)
+        guard bytes.count <= Self.maximumTokenBytes else { return .failure(.malformed) }
+        let dots = bytes.indices.filter { bytes[$0] == UInt8(ascii: ".") }
+        guard dots.count == 2, dots[0] > 0, dots[1] > dots[0] + 1 else { return .failure(.malformed) }
+        let header = bytes[..<dots[0]], payload = bytes[(dots[0] + 1)..<dots[1]], signature = bytes[(dots[1] + 1)...]
+        // Our header and PyJWT's are byte-identical; only other encodings need a JSON parse.
+        if !header.elementsEqual(Self.headerBytes) {
+            guard let headerJSON = Base64.urlDecoded(header), let parsed = try? JSONValue.parse(headerJSON, maximumDepth: 4)
+            else { return .failure(.malformed) }
+            guard parsed["alg"]?.stringValue == "HS256" else { return .failure(.unsupportedAlgorithm) }
+        }
+        guard ConstantTime.equals(signatureBytes(of: Array(bytes[..<dots[1]])), Array(signature)) else {
             return .failure(.badSignature)
         }
-        guard let payloadBytes = Base64.urlDecoded(parts[1]),
-              let claims = try? JSONDecoder().decode(Claims.self, from: Data(payloadBytes)),
-              !claims.sub.isEmpty
+        guard let payloadJSON = Base64.urlDecoded(payload), let claims = try? JSONValue.parse(payloadJSON, maximumDepth: 8),
+              let subject = claims["sub"]?.stringValue, !subject.isEmpty,
+              let issuedAt = claims["iat"]?.int64Value, let expiresAt = claims["exp"]?.int64Value
         else { return .failure(.invalidClaims) }
-        guard claims.exp > now else { return .failure(.expired) }
-        guard claims.iat <= now + Self.allowedClockSkewSeconds else { return .failure(.notYetValid) }
-        return .success(claims.sub)
+        guard expiresAt > now else { return .failure(.expired) }
+        guard issuedAt <= now + Self.allowedClockSkewSeconds else { return .failure(.notYetValid) }
+        return .success(VerifiedClaims(subject: subject, expiresAt: expiresAt))
     }
 
     private func signature(of signingInput: String) -> String {
-        Base64.urlEncoded(HMAC.mac(.sha256, key: key, message: Array(signingInput.utf8)))
+        String(decoding: signatureBytes(of: Array(signingInput.utf8)), as: UTF8.self)
     }
 
-    private struct Header: Decodable { let alg: String }
-    private struct Claims: Codable { let sub: String; let iat: Int64; let exp: Int64 }
-}
-
-extension JSONEncoder {
-    /// Deterministic output (sorted keys, no escaped slashes): stable bytes for signatures and tests.
-    public static var sorted: JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
+    private func signatureBytes(of signingInput: [UInt8]) -> [UInt8] {
+        Base64.urlEncodedBytes(key.mac(signingInput))
     }
+
 }
