@@ -1,6 +1,9 @@
 import ArgumentParser
 import Dispatch
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 import Loop
 import Services
 
@@ -28,9 +31,9 @@ struct Serve: ParsableCommand {
                     try app.start()
                 } catch {
                     logger.critical("cannot start: \(error)")
-                    Foundation.exit(1)
+                    Glibc.exit(1)
                 }
-                Startup.onTermination { LoopActor.assumeIsolated { app.stop(); Foundation.exit(0) } }
+                Startup.onTermination { LoopActor.assumeIsolated { app.stop(); Glibc.exit(0) } }
             }
         }
         dispatchMain()
@@ -67,7 +70,7 @@ struct Migrate: ParsableCommand {
         case .success(let applied)?:
             print(applied.isEmpty ? "migrations: nothing to apply" : "migrations: applied \(applied.map(String.init).joined(separator: ", "))")
         case .failure(let error)?:
-            FileHandle.standardError.write(Data("switchboard migrate: \(error)\n".utf8))
+            Startup.printError("switchboard migrate: \(error)")
             throw ExitCode(1)
         case nil:
             throw ExitCode(1)

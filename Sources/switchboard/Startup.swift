@@ -1,6 +1,6 @@
 import Dispatch
 import Loop
-import Foundation
+import FoundationEssentials
 import Logging
 import Services
 #if canImport(Glibc)
@@ -15,9 +15,15 @@ enum Startup {
         case .success(let configuration):
             return configuration
         case .failure(let errors):
-            FileHandle.standardError.write(Data("switchboard: \(errors)\n".utf8))
-            exit(78)
+            printError("switchboard: \(errors)")
+            Glibc.exit(78)
         }
+    }
+
+    /// Writes a line to standard error, unbuffered.
+    static func printError(_ line: String) {
+        var bytes = Array((line + "\n").utf8)
+        _ = write(2, &bytes, bytes.count)
     }
 
     static func logger() -> Logger {

@@ -190,3 +190,15 @@ final class LockedArray: @unchecked Sendable {
     func append(_ v: Int) { lock.lock(); storage.append(v); lock.unlock() }
     var values: [Int] { lock.lock(); defer { lock.unlock() }; return storage }
 }
+
+extension HTTPServerTests {
+    /// The 16 KiB connection pool bounds the header block: about 12 KiB fits, more gets MHD's 431.
+    func testHeaderSizeLimit() throws {
+        let fits = try client().request("GET", "/hello", headers: ["X-Big": String(repeating: "a", count: 10_000)])
+        XCTAssertEqual(fits.status, 200)
+        let c = try client()
+        let tooBig = try c.request("GET", "/hello", headers: ["X-Big": String(repeating: "a", count: 20_000)])
+        XCTAssertEqual(tooBig.status, 431)
+        XCTAssertTrue(c.isClosedByServer())
+    }
+}

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Decodes request bodies into the route's type, turning every decoding failure into a 400 that
 /// names the field. Unknown fields are ignored (CONTRACTS §1).
@@ -36,8 +36,9 @@ public enum JSONBody {
     }
 
     private static func path(_ keys: [any CodingKey]) -> String {
-        keys.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
-            .replacingOccurrences(of: ".[", with: "[")
+        keys.enumerated().map { position, key in
+            key.intValue.map { "[\($0)]" } ?? (position == 0 ? key.stringValue : "." + key.stringValue)
+        }.joined()
     }
 
     private static func typeName(_ type: Any.Type) -> String {

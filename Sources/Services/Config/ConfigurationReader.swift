@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Reads and validates the environment into a ``Configuration``. Pure: the environment and a file
 /// check are parameters. Every problem is collected; nothing stops at the first one.
@@ -182,7 +182,8 @@ public struct ConfigurationReader {
     private mutating func turnURIs(host: String) -> [String] {
         let fallback = ["turn:\(host):3478?transport=udp", "turn:\(host):3478?transport=tcp"]
         guard let raw = value("TURN_URIS") else { return fallback }
-        let uris = raw.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let uris = raw.split(separator: ",").map { String($0.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed()) }
+            .filter { !$0.isEmpty }
         let bad = uris.filter { !($0.hasPrefix("turn:") || $0.hasPrefix("turns:") || $0.hasPrefix("stun:")) }
         if uris.isEmpty || !bad.isEmpty {
             report("TURN_URIS", "'\(raw)' is not a comma-separated list of turn:, turns: or stun: URIs", fix: "set it like turn:turn.example.com:3478?transport=udp,turns:turn.example.com:443?transport=tcp")

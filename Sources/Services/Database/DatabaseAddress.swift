@@ -28,7 +28,7 @@ public enum DatabaseAddress {
     /// A conninfo string with every value quoted as libpq requires (backslash and quote escaped).
     public static func conninfo(_ pairs: [(String, String)]) -> String {
         pairs.map { key, value in
-            let escaped = value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'")
+            let escaped = value.flatMap { $0 == "\\" || $0 == "'" ? ["\\", $0] : [$0] }.map(String.init).joined()
             return "\(key)='\(escaped)'"
         }.joined(separator: " ")
     }
