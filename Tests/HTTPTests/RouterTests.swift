@@ -1,4 +1,5 @@
 @testable import HTTP
+import Loop
 import XCTest
 
 final class RouterTests: XCTestCase {
@@ -14,7 +15,7 @@ final class RouterTests: XCTestCase {
     }
 
     private func parameters(_ match: Router.Match) -> [String: String]? {
-        if case .found(_, let parameters) = match { return parameters }
+        if case .found(_, let parameters, _) = match { return parameters }
         return nil
     }
 
@@ -36,6 +37,16 @@ final class RouterTests: XCTestCase {
         // POST /groups/create is a literal route; GET /groups/create is the group named "create".
         XCTAssertEqual(parameters(router().match(.POST, "/api/v1/groups/create")), [:])
         XCTAssertEqual(parameters(router().match(.GET, "/api/v1/groups/create")), ["jid": "create"])
+    }
+
+    func testRouteIndexGivesTheHandlerAndParametersAgain() {
+        let r = router()
+        guard case .found(_, _, let route) = r.match(.POST, "/api/v1/groups/r9/members") else { return XCTFail() }
+        XCTAssertEqual(r.parameters(ofRoute: route, path: "/api/v1/groups/r9/members"), ["jid": "r9"])
+        guard case .found(_, _, let info) = r.match(.GET, "/api/v1/server/info") else { return XCTFail() }
+        guard case .immediate(let answer) = r.handler(ofRoute: info) else { return XCTFail() }
+        let body = EventLoop.queue.sync { LoopActor.assumeIsolated { answer(HTTPRequest(method: .GET, path: "/")).body } }
+        XCTAssertEqual(body, Array("info".utf8))
     }
 
     func testWrongMethodListsTheAllowedOnes() {

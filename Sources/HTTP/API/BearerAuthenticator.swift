@@ -43,13 +43,13 @@ public final class BearerAuthenticator {
 
     /// "Bearer" (any case), one or more spaces, the token (RFC 6750 §2.1).
     nonisolated static func bearerToken(_ header: String) -> String? {
-        let bytes = Array(header.utf8)
-        let scheme = Array("bearer".utf8)
-        guard bytes.count > scheme.count, zip(bytes, scheme).allSatisfy({ $0 | 0x20 == $1 }), bytes[scheme.count] == 0x20 else {
-            return nil
-        }
-        let token = bytes[scheme.count...].drop { $0 == 0x20 }
-        return token.isEmpty ? nil : String(decoding: token, as: UTF8.self)
+        let utf8 = header.utf8
+        let scheme = "bearer".utf8
+        guard utf8.count > scheme.count, zip(utf8, scheme).allSatisfy({ $0 | 0x20 == $1 }) else { return nil }
+        let afterScheme = utf8.index(utf8.startIndex, offsetBy: scheme.count)
+        guard utf8[afterScheme] == 0x20 else { return nil }
+        let token = utf8[afterScheme...].drop { $0 == 0x20 }
+        return token.isEmpty ? nil : String(Substring(token))
     }
 }
 

@@ -18,8 +18,7 @@ public enum HealthRoutes {
     }
 
     public static func install(on router: inout Router, checks: [Check]) {
-        let alive = HTTPResponse.json(report("ok", []))
-        router.add(.GET, "/healthz", .immediate { _ in alive })
+        router.add(.GET, "/healthz", .fixed(PreparedResponse(.json(report("ok", [])))))
         router.add(.GET, "/readyz", .deferred { _ in
             var results: [(String, String)] = []
             for check in checks { results.append((check.name, await check.isUp() ? "up" : "down")) }

@@ -6,8 +6,7 @@ public enum ServerRoutes {
     public static func install(on router: inout Router, configuration: Configuration,
                                auth: BearerAuthenticator, now: @escaping @Sendable () -> Int64) {
         // Server info depends on configuration alone: encode it once.
-        let info = HTTPResponse.json(ServerInfo.json(configuration))
-        router.add(.GET, "/api/v1/server/info", .immediate { _ in info })
+        router.add(.GET, "/api/v1/server/info", .fixed(PreparedResponse(.json(ServerInfo.json(configuration)))))
 
         let secret = HMACKey(.sha1, key: configuration.turnSecret), ttl = configuration.turnTTL, uris = configuration.turnURIs
         router.add(.GET, "/api/v1/turn/credentials", .authenticated(auth) { _, jid in

@@ -1,9 +1,11 @@
 import Loop
 
 /// How a route answers. Most routes need I/O and are `deferred` (the connection is suspended while
-/// the task runs); routes that only compute (server info, TURN credentials, health) are `immediate`
-/// and answer within the same MHD call, which saves the suspend/resume round trip.
+/// the task runs); routes that only compute (TURN credentials) are `immediate` and answer within the
+/// same MHD call, which saves the suspend/resume round trip; routes whose answer never changes
+/// (server info, liveness) are `fixed`, and MHD reuses one prepared response for them.
 public enum RouteHandler: Sendable {
+    case fixed(PreparedResponse)
     case immediate(@Sendable @LoopActor (HTTPRequest) -> HTTPResponse)
     case deferred(@Sendable @LoopActor (HTTPRequest) async -> HTTPResponse)
 }
@@ -12,7 +14,8 @@ public enum RouteHandler: Sendable {
 /// `/api/v1/groups/{jid}/members`. Matching is exact per segment; a trailing slash is a different path.
 public struct Router: Sendable {
     public enum Match {
-        case found(RouteHandler, parameters: [String: String])
+        /// `route` identifies the route for ``handler(ofRoute:)`` and ``parameters(ofRoute:path:)``.
+        case found(RouteHandler, parameters: [String: String], route: Int)
         case methodNotAllowed(allowed: [HTTPMethod])
         case notFound
     }
@@ -43,12 +46,21 @@ public struct Router: Sendable {
     public func match(_ method: HTTPMethod?, _ path: String) -> Match {
         let parts = Self.split(path)
         var allowed: [HTTPMethod] = []
-        for route in routes where route.segments.count == parts.count {
+        for (index, route) in routes.enumerated() where route.segments.count == parts.count {
             guard let parameters = Self.bind(route.segments, to: parts) else { continue }
-            if route.method == method { return .found(route.handler, parameters: parameters) }
+            if route.method == method { return .found(route.handler, parameters: parameters, route: index) }
             if !allowed.contains(route.method) { allowed.append(route.method) }
         }
         return allowed.isEmpty ? .notFound : .methodNotAllowed(allowed: allowed)
+    }
+
+    public func handler(ofRoute index: Int) -> RouteHandler { routes[index].handler }
+
+    /// The path parameters of `path` for a route it matched before (no work for routes without any).
+    public func parameters(ofRoute index: Int, path: String) -> [String: String] {
+        let segments = routes[index].segments
+        guard segments.contains(where: { if case .parameter = $0 { return true } else { return false } }) else { return [:] }
+        return Self.bind(segments, to: Self.split(path)) ?? [:]
     }
 
     /// The segments after the leading "/" (empty ones kept, so matching is exact). Splits on the

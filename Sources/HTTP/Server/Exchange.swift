@@ -30,10 +30,11 @@ final class Exchange {
     }
 
     func dispatch() -> Dispatch {
-        guard case .found(let handler, let parameters) = match, let method else { return .answered(APIError.notFound.response) }
+        guard case .found(let handler, let parameters, _) = match, let method else { return .answered(APIError.notFound.response) }
         var request = HTTPRequest(method: method, path: path, connection: connection, body: body)
         request.pathParameters = parameters
         switch handler {
+        case .fixed(let prepared): return .answered(prepared.response)
         case .immediate(let answer): return .answered(answer(request))
         case .deferred(let work): return .running { await work(request) }
         }

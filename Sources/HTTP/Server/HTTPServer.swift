@@ -106,9 +106,8 @@ public final class HTTPServer {
                 uploadData: UnsafePointer<CChar>?, uploadSize: UnsafeMutablePointer<Int>,
                 state: UnsafeMutablePointer<UnsafeMutableRawPointer?>) -> MHD_Result {
         guard let raw = state.pointee else { return firstCall(connection, url: url, method: method, state: state) }
-        if raw == Self.noBodyMarker {
-            uploadSize.pointee = 0
-            return queue(answerWithoutBody(connection, url: url, method: method), on: connection)
+        if let route = Self.routeMarked(raw) {
+            return answerWithoutBody(connection, url: url, method: method, route: route)
         }
         let exchange = Unmanaged<Exchange>.fromOpaque(raw).takeUnretainedValue()
         if uploadSize.pointee > 0 {
@@ -147,10 +146,10 @@ public final class HTTPServer {
     }
 
     /// Headers are in. A request with a body, or for a deferred route, gets an ``Exchange`` to collect
-    /// the body and run the handler. A request without a body for an immediate route (or a 404/405)
-    /// needs no state: it is marked with ``noBodyMarker`` and answered on MHD's next call, by matching
-    /// again. (Queueing the answer in this first call would make MHD close the connection, since it
-    /// cannot tell the body is empty.) A declared body over the limit gets its 413 at once.
+    /// the body and run the handler. A request without a body for a fixed or immediate route (or a
+    /// 404/405) needs no state: it is marked (``marker(route:)``) and answered on MHD's next call.
+    /// (Queueing the answer in this first call would make MHD close the connection, since it cannot
+    /// tell the body is empty.) A declared body over the limit gets its 413 at once.
     private func firstCall(_ connection: OpaquePointer, url: String, method: String,
                            state: UnsafeMutablePointer<UnsafeMutableRawPointer?>) -> MHD_Result {
         let httpMethod = HTTPMethod(rawValue: method)
@@ -158,8 +157,11 @@ public final class HTTPServer {
         let declaredLength = HTTPRequest.lookup(connection, .HEADER_KIND, "Content-Length").flatMap { Int($0) } ?? 0
         let hasBody = declaredLength > 0 || HTTPRequest.lookup(connection, .HEADER_KIND, "Transfer-Encoding") != nil
         switch match {
-        case .found(.immediate, _) where !hasBody, .notFound where !hasBody, .methodNotAllowed where !hasBody:
-            state.pointee = Self.noBodyMarker
+        case .found(.fixed, _, let route) where !hasBody, .found(.immediate, _, let route) where !hasBody:
+            state.pointee = Self.marker(route: route)
+            return MHD_Result.YES
+        case .notFound where !hasBody, .methodNotAllowed where !hasBody:
+            state.pointee = Self.marker(route: nil)
             return MHD_Result.YES
         default:
             let exchange = Exchange(method: httpMethod, path: url, connection: connection, match: match)
@@ -180,28 +182,38 @@ public final class HTTPServer {
         }
     }
 
-    /// The answer to a request marked with ``noBodyMarker``.
-    private func answerWithoutBody(_ connection: OpaquePointer, url: String, method: String) -> HTTPResponse {
-        let httpMethod = HTTPMethod(rawValue: method)
-        let match = router.match(httpMethod, url)
-        guard case .found(.immediate(let answer), let parameters) = match, let httpMethod else {
-            return (Self.earlyError(match, declaredLength: 0, limit: 0) ?? .internalError).response
+    /// Answers a request marked in ``firstCall``: `route` is the matched route, or -1 for a 404/405.
+    private func answerWithoutBody(_ connection: OpaquePointer, url: String, method: String, route: Int) -> MHD_Result {
+        if route >= 0, let httpMethod = HTTPMethod(rawValue: method) {
+            switch router.handler(ofRoute: route) {
+            case .fixed(let prepared):
+                return MHD_queue_response(connection, UInt32(prepared.response.status), prepared.mhdResponse())
+            case .immediate(let answer):
+                var request = HTTPRequest(method: httpMethod, path: url, connection: connection, body: [])
+                request.pathParameters = router.parameters(ofRoute: route, path: url)
+                return queue(answer(request), on: connection)
+            case .deferred:
+                break  // never marked
+            }
         }
-        var request = HTTPRequest(method: httpMethod, path: url, connection: connection, body: [])
-        request.pathParameters = parameters
-        return answer(request)
+        let match = router.match(HTTPMethod(rawValue: method), url)
+        return queue((Self.earlyError(match, declaredLength: 0, limit: 0) ?? .internalError).response, on: connection)
     }
 
-    /// Marks a request that needs no per-request state (see ``firstCall``); never dereferenced.
-    nonisolated(unsafe) private static let noBodyMarker = UnsafeMutableRawPointer(bitPattern: 0x1)!
+    /// State for a request that needs none of its own (see ``firstCall``): an odd pointer value that
+    /// carries the matched route's index (or -1), so the second call need not match again. Real
+    /// `Exchange` pointers are aligned, hence even; neither kind of marker is ever dereferenced.
+    private static func marker(route: Int?) -> UnsafeMutableRawPointer {
+        UnsafeMutableRawPointer(bitPattern: ((route ?? -1) + 1) << 1 | 1)!
+    }
+
+    private static func routeMarked(_ state: UnsafeMutableRawPointer) -> Int? {
+        let bits = Int(bitPattern: state)
+        return bits & 1 == 1 ? (bits >> 1) - 1 : nil
+    }
 
     private func queue(_ response: HTTPResponse, on connection: OpaquePointer) -> MHD_Result {
-        let body = response.body
-        let mhdResponse = body.withUnsafeBytes { bytes in
-            MHD_create_response_from_buffer(bytes.count, UnsafeMutableRawPointer(mutating: bytes.baseAddress), MHD_ResponseMemoryMode.RESPMEM_MUST_COPY)
-        }
-        guard let mhdResponse else { return MHD_Result.NO }
-        for (name, value) in response.headers { MHD_add_response_header(mhdResponse, name, value) }
+        guard let mhdResponse = PreparedResponse.makeMHDResponse(response) else { return MHD_Result.NO }
         let result = MHD_queue_response(connection, UInt32(response.status), mhdResponse)
         MHD_destroy_response(mhdResponse)
         return result
@@ -214,7 +226,7 @@ public final class HTTPServer {
     fileprivate func completed(_ state: UnsafeMutablePointer<UnsafeMutableRawPointer?>) {
         guard let raw = state.pointee else { return }
         state.pointee = nil
-        guard raw != Self.noBodyMarker else { return }
+        guard Self.routeMarked(raw) == nil else { return }
         Unmanaged<Exchange>.fromOpaque(raw).release()
     }
 }
