@@ -38,7 +38,7 @@ public actor LoopActor {
 }
 
 /// The only way Switchboard starts a task: on the loop, preferring the loop as task executor so
-/// that it never leaves the loop thread. A bare `Task {}` is a review error.
+/// that it never leaves the loop thread. Starting a task any other way is a review error.
 @discardableResult
 public func spawnOnLoop(_ body: @escaping @Sendable @LoopActor () async -> Void) -> Task<Void, Never> {
     Task(executorPreference: LoopActor.executor) { await body() }

@@ -1,4 +1,5 @@
 @testable import HTTP
+import Services
 import Foundation
 import XCTest
 
@@ -26,6 +27,13 @@ final class APIShapeTests: XCTestCase {
         XCTAssertEqual(APIError.xmppUnavailable.code, "xmpp_unavailable")
         XCTAssertEqual(APIError.notFound.status, 404)
         XCTAssertEqual(APIError.forbidden.status, 403)
+    }
+
+    func testDatabaseFailuresMapToTheContract() {
+        XCTAssertEqual(APIError(DatabaseError.unavailable("down")), .databaseUnavailable)
+        XCTAssertEqual(APIError(DatabaseError.timedOut).status, 503)
+        XCTAssertEqual(APIError(DatabaseError.timedOut).response.header("Retry-After"), "1")
+        XCTAssertEqual(APIError(DatabaseError.server(sqlState: "42P01", message: "no table")), .internalError)
     }
 
     struct Register: Decodable { let username: String; let password: String; let tags: [String]? }

@@ -177,45 +177,41 @@ final class DatabasePoolTests: XCTestCase {
         }
     }
 
-    func testMigrationsApplyOnceAndAreIdempotent() throws {
+    /// Runs `body` with a pool whose connections see only a fresh, empty schema (their search_path),
+    /// so migrations start from nothing; the schema is dropped afterwards.
+    private func withFreshSchema(_ body: @escaping @Sendable @LoopActor (DatabasePool, String) async throws -> Void) throws {
         let schema = "migration_test_\(UInt32.random(in: 0...UInt32.max))"
         try withPool { pool in
             try await Self.waitUntilAvailable(pool)
             _ = try await pool.query("CREATE SCHEMA \(schema)")
         }
-        // A connection whose search_path is the fresh schema sees no tables yet.
         let scoped = url! + (url!.contains("?") ? "&" : "?") + "options=-csearch_path%3D\(schema)"
         try withPool(scoped) { pool in
             try await Self.waitUntilAvailable(pool)
-            let observed1 = try await Migrations.apply(to: pool)
-
-            XCTAssertEqual(observed1, Migrations.all.map(\.version))
-            let observed2 = try await Migrations.apply(to: pool)
-
-            XCTAssertEqual(observed2, [], "a second run applies nothing")
-            let tables = try await pool.query("SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1", [schema])
-            XCTAssertEqual(tables.rows.map { $0[0] }, ["groups", "push_registrations", "subscriber", "switchboard_migrations"])
-            let observed3 = try await pool.query("SELECT count(*) AS n FROM switchboard_migrations").value(0, "n")
-
-            XCTAssertEqual(observed3, String(Migrations.all.count))
+            try await body(pool, schema)
             _ = try await pool.query("DROP SCHEMA \(schema) CASCADE")
         }
     }
 
-    func testConcurrentMigratorsApplyEachMigrationOnce() throws {
-        let schema = "migration_race_\(UInt32.random(in: 0...UInt32.max))"
-        try withPool { pool in
-            try await Self.waitUntilAvailable(pool)
-            _ = try await pool.query("CREATE SCHEMA \(schema)")
+    func testMigrationsApplyOnceAndAreIdempotent() throws {
+        try withFreshSchema { pool, schema in
+            let first = try await Migrations.apply(to: pool)
+            XCTAssertEqual(first, Migrations.all.map(\.version))
+            let second = try await Migrations.apply(to: pool)
+            XCTAssertEqual(second, [], "a second run applies nothing")
+            let tables = try await pool.query("SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1", [schema])
+            XCTAssertEqual(tables.rows.map { $0[0] }, ["groups", "push_registrations", "subscriber", "switchboard_migrations"])
+            let recorded = try await pool.query("SELECT count(*) AS n FROM switchboard_migrations").value(0, "n")
+            XCTAssertEqual(recorded, String(Migrations.all.count))
         }
-        let scoped = url! + (url!.contains("?") ? "&" : "?") + "options=-csearch_path%3D\(schema)"
-        try withPool(scoped) { pool in
-            try await Self.waitUntilAvailable(pool)
+    }
+
+    func testConcurrentMigratorsApplyEachMigrationOnce() throws {
+        try withFreshSchema { pool, _ in
             async let first = Migrations.apply(to: pool)
             async let second = Migrations.apply(to: pool)
             let applied = try await first + second
             XCTAssertEqual(applied.sorted(), Migrations.all.map(\.version), "each migration ran exactly once")
-            _ = try await pool.query("DROP SCHEMA \(schema) CASCADE")
         }
     }
 }

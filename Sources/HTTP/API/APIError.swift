@@ -67,3 +67,14 @@ public struct APIError: Error, Sendable, Equatable {
 
     public static let internalError = APIError(status: 500, code: "internal_error", message: "Something went wrong on our side.")
 }
+
+extension APIError {
+    /// What a route answers when the database failed it: 503 `database_unavailable` for an outage or a
+    /// statement past its deadline (retry later), 500 for an error PostgreSQL reported (a bug of ours).
+    public init(_ error: DatabaseError) {
+        switch error {
+        case .unavailable, .timedOut: self = .databaseUnavailable
+        case .server: self = .internalError
+        }
+    }
+}
