@@ -77,10 +77,11 @@ final class ConfigurationReaderTests: XCTestCase {
         env["SWITCHBOARD_ENV"] = "staging"
         env["DATABASE_URL"] = "postgresql://[broken"
         env["APNS_URL"] = "ftp://apple"
+        env["EJABBERD_DATABASE_URL"] = "host='unterminated"
         let found = problems(env)
         XCTAssertEqual(Set(found.map(\.variable)), [
             "HTTP_PORT", "XMPP_PORT", "XMPP_DOMAIN", "XMPP_WS_URL", "TURN_TTL", "TURN_URIS", "CALL_RING_SECONDS",
-            "SERVER_VERSION", "SWITCHBOARD_ENV", "DATABASE_URL", "APNS_URL",
+            "SERVER_VERSION", "SWITCHBOARD_ENV", "DATABASE_URL", "APNS_URL", "EJABBERD_DATABASE_URL",
         ])
         XCTAssertTrue(found.allSatisfy { !$0.fix.isEmpty && $0.description.hasPrefix($0.variable + ": ") })
     }

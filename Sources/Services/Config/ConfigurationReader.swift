@@ -32,11 +32,12 @@ public struct ConfigurationReader {
             host: hostName("XMPP_COMPONENT_HOST", default: "ejabberd"),
             port: port("XMPP_COMPONENT_PORT", default: 5347))
         let apnsKeyFile = optionalFile("APNS_KEY_FILE")
+        let databaseURL = databaseURL()
         return Configuration(
             environment: environment,
             http: .init(host: hostName("HTTP_HOST", default: "0.0.0.0"), port: port("HTTP_PORT", default: 8443)),
-            databaseURL: databaseURL(),
-            ejabberdDatabaseURL: connectionString("EJABBERD_DATABASE_URL") ?? databaseURL(reportProblems: false),
+            databaseURL: databaseURL,
+            ejabberdDatabaseURL: connectionString("EJABBERD_DATABASE_URL") ?? databaseURL,
             jwtSecret: secret("JWT_SECRET", relaxed: relaxed),
             xmppDomain: domain,
             xmppHost: xmppHost,
@@ -192,26 +193,26 @@ public struct ConfigurationReader {
         return uris
     }
 
-    private func connectionString(_ name: String) -> String? { value(name) }
+    /// A libpq URI or conninfo string from `name`, checked by libpq's own parser; nil when unset.
+    private mutating func connectionString(_ name: String) -> String? {
+        guard let url = value(name) else { return nil }
+        if DatabaseAddress.parse(url) == nil {
+            report(name, "is not a libpq connection URI or conninfo string", fix: "set it like postgresql://user:password@host:5432/dbname")
+        }
+        return url
+    }
 
     /// DATABASE_URL, or one built from the DB_* variables of the seed.
-    private mutating func databaseURL(reportProblems: Bool = true) -> String {
-        if let url = connectionString("DATABASE_URL") {
-            if reportProblems, DatabaseAddress.parse(url) == nil {
-                report("DATABASE_URL", "is not a libpq connection URI or conninfo string", fix: "set it like postgresql://user:password@host:5432/dbname")
-            }
-            return url
-        }
-        var portNumber: UInt16 = 5432
-        if reportProblems { portNumber = port("DB_PORT", default: 5432) } else if let p = value("DB_PORT").flatMap(UInt16.init) { portNumber = p }
-        let parts: [(String, String)] = [
-            ("host", value("DB_HOST") ?? "db"), ("port", String(portNumber)),
+    private mutating func databaseURL() -> String {
+        if let url = connectionString("DATABASE_URL") { return url }
+        var parts: [(String, String)] = [
+            ("host", value("DB_HOST") ?? "db"), ("port", String(port("DB_PORT", default: 5432))),
             ("user", value("DB_USER") ?? "ejabberd"), ("dbname", value("DB_NAME") ?? "ejabberd"),
-        ] + (value("DB_PASSWORD").map { [("password", $0)] } ?? [])
+        ]
+        if let password = value("DB_PASSWORD") { parts.append(("password", password)) }
         return DatabaseAddress.conninfo(parts)
     }
 }
-
 
 /// What counts as a weak secret outside development.
 public enum SecretStrength {
