@@ -26,8 +26,12 @@ let package = Package(
 
         .target(name: "Loop"),
         .target(
+            name: "XMPPComponent",
+            dependencies: ["Loop", "CLibXML2", "COpenSSL", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
             name: "Services",
-            dependencies: ["Loop", "CLibPQ", "COpenSSL", "CShims", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["Loop", "XMPPComponent", "CLibPQ", "COpenSSL", "CShims", .product(name: "Logging", package: "swift-log")]
         ),
         .target(
             name: "HTTP",
@@ -46,6 +50,7 @@ let package = Package(
         .executableTarget(name: "switchboard-bench", dependencies: ["Services"], path: "bench/micro"),
 
         .testTarget(name: "ServicesTests", dependencies: ["Services", "Loop"], path: "Tests/ServicesTests"),
+        .testTarget(name: "XMPPComponentTests", dependencies: ["XMPPComponent", "Loop"], path: "Tests/XMPPComponentTests"),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Services", "Loop"], path: "Tests/HTTPTests"),
     ]
 )

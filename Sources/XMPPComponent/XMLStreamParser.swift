@@ -1,0 +1,189 @@
+import CLibXML2
+
+/// Turns the bytes of an XMPP stream into stanzas, with libxml2's SAX2 push parser (one context per
+/// connection; XEP-0114 has no stream restart). Pure: bytes in, events out; no sockets, no clock.
+///
+/// Hostile input stops the parser for good and yields `.failed`, with nothing emitted for the stanza
+/// in progress: a DOCTYPE (so no entity can be declared: no billion laughs), comments and processing
+/// instructions (RFC 6120 §11.1 forbids them), undefined entities, more than `maximumDepth` levels,
+/// or more than `maximumStanzaBytes` bytes since the last complete stanza (counted over all bytes, so
+/// a huge start tag or a long run of text between stanzas counts too).
+public final class XMLStreamParser {
+    public enum Event: Equatable, Sendable {
+        /// `<stream:stream …>` with its attributes (id, from, …).
+        case streamOpened(XMLElement)
+        /// A complete top-level element: a stanza, `<handshake/>` or `<stream:error>`.
+        case stanza(XMLElement)
+        /// `</stream:stream>`.
+        case streamClosed
+        case failed(String)
+    }
+
+    public let maximumStanzaBytes: Int
+    public let maximumDepth: Int
+
+    private var context: xmlParserCtxtPtr?
+    private var events: [Event] = []
+    private var stack: [XMLElement] = []
+    /// Bytes fed in total, and the parser's position when the last stanza (or the header) completed.
+    private var bytesFed = 0
+    private var stanzaStart = 0
+    private var bytesSinceStanza: Int { bytesFed - stanzaStart }
+    private var failure: String?
+
+    public init(maximumStanzaBytes: Int = 64 * 1024, maximumDepth: Int = 32) {
+        self.maximumStanzaBytes = maximumStanzaBytes
+        self.maximumDepth = maximumDepth
+        Self.initializeLibrary
+        var handler = xmlSAXHandler()
+        handler.initialized = XML_SAX2_MAGIC
+        handler.startElementNs = startElement
+        handler.endElementNs = endElement
+        handler.characters = characters
+        handler.cdataBlock = characters
+        handler.internalSubset = refuseDTD
+        handler.externalSubset = refuseDTD
+        handler.entityDecl = refuseEntity
+        handler.comment = refuseComment
+        handler.processingInstruction = refuseProcessingInstruction
+        handler.serror = structuredError
+        context = xmlCreatePushParserCtxt(&handler, Unmanaged.passUnretained(self).toOpaque(), nil, 0, nil)
+        // NONET: never fetch anything; no NOENT, HUGE, DTDLOAD or DTDATTR (they would expand or load).
+        xmlCtxtUseOptions(context, Int32(XML_PARSE_NONET.rawValue))
+    }
+
+    deinit { if let context { xmlFreeParserCtxt(context) } }
+
+    /// `xmlInitParser` once per process, before any context is made.
+    private static let initializeLibrary: Void = { xmlInitParser() }()
+
+    public var hasFailed: Bool { failure != nil }
+
+    /// Feeds the next bytes, as they arrived (any chunking), and returns what they completed.
+    public func feed(_ bytes: some Collection<UInt8>) -> [Event] {
+        guard failure == nil, let context else { return [] }
+        events = []
+        var offset = 0
+        let all = Array(bytes)
+        // Count bytes stanza by stanza: feed at most up to the limit, so an oversized stanza is caught
+        // before libxml2 buffers far past it.
+        while offset < all.count, failure == nil {
+            let room = max(1, maximumStanzaBytes - bytesSinceStanza + 1)
+            let end = min(all.count, offset + room)
+            bytesFed += end - offset
+            let result = all[offset..<end].withUnsafeBufferPointer { chunk in
+                chunk.withMemoryRebound(to: CChar.self) { xmlParseChunk(context, $0.baseAddress, Int32($0.count), 0) }
+            }
+            offset = end
+            if result != 0, failure == nil { fail("malformed XML (libxml2 error \(result))") }
+            if failure == nil, bytesSinceStanza > maximumStanzaBytes { fail("stanza larger than \(maximumStanzaBytes) bytes") }
+        }
+        let out = events
+        events = []
+        // Stanzas completed before a failure were well-formed and stay; the one in progress never completes.
+        return failure.map { out + [.failed($0)] } ?? out
+    }
+
+    // MARK: SAX callbacks (called from inside xmlParseChunk)
+
+    fileprivate func fail(_ reason: String) {
+        guard failure == nil else { return }
+        failure = reason
+        if let context { xmlStopParser(context) }
+    }
+
+    fileprivate func opened(_ element: XMLElement) {
+        guard failure == nil else { return }
+        if stack.isEmpty, events.isEmpty, element.name == "stream", element.namespace == XMPPNamespace.streams, !streamOpen {
+            streamOpen = true
+            events.append(.streamOpened(element))
+            markStanzaBoundary()
+            return
+        }
+        guard streamOpen else { return fail("the first element is not <stream:stream>") }
+        guard stack.count < maximumDepth else { return fail("elements nested deeper than \(maximumDepth)") }
+        stack.append(element)
+    }
+
+    private var streamOpen = false
+
+    /// Called from a callback: the parser's position is just past the element that completed.
+    private func markStanzaBoundary() {
+        if let context { stanzaStart = Int(xmlByteConsumed(context)) }
+    }
+
+    fileprivate func closed() {
+        guard failure == nil else { return }
+        guard let element = stack.popLast() else {
+            events.append(.streamClosed)
+            return
+        }
+        if stack.isEmpty {
+            events.append(.stanza(element))
+            markStanzaBoundary()
+        } else {
+            stack[stack.count - 1].children.append(element)
+        }
+    }
+
+    fileprivate func text(_ s: String) {
+        guard failure == nil, !stack.isEmpty else { return }  // whitespace between stanzas is ignored
+        stack[stack.count - 1].text += s
+    }
+}
+
+// MARK: - C callbacks: each finds the parser again through the context's user data.
+
+private func parser(_ context: UnsafeMutableRawPointer?) -> XMLStreamParser {
+    Unmanaged<XMLStreamParser>.fromOpaque(context!).takeUnretainedValue()
+}
+
+private func string(_ pointer: UnsafePointer<xmlChar>?) -> String {
+    pointer.map { String(cString: $0) } ?? ""
+}
+
+private let startElement: startElementNsSAX2Func = { context, localName, prefix, uri, _, _, attributeCount, _, attributes in
+    var element = XMLElement(string(localName), namespace: string(uri))
+    if let attributes {
+        // Five pointers per attribute: localname, prefix, URI, value start, value end (not NUL-terminated).
+        for i in 0..<Int(attributeCount) {
+            let name = string(attributes[i * 5])
+            let attributePrefix = attributes[i * 5 + 1].map { String(cString: $0) + ":" } ?? ""
+            guard let start = attributes[i * 5 + 3], let end = attributes[i * 5 + 4] else { continue }
+            var value = String(decoding: UnsafeBufferPointer(start: start, count: end - start), as: UTF8.self)
+            // Without entity substitution libxml2 hands out '&' in attribute values as "&#38;".
+            if value.contains("&#38;") { value = value.split(separator: "&#38;", omittingEmptySubsequences: false).joined(separator: "&") }
+            element.attributes.append((attributePrefix + name, value))
+        }
+    }
+    _ = prefix
+    parser(context).opened(element)
+}
+
+private let endElement: endElementNsSAX2Func = { context, _, _, _ in parser(context).closed() }
+
+private let characters: charactersSAXFunc = { context, bytes, length in
+    guard let bytes else { return }
+    parser(context).text(String(decoding: UnsafeBufferPointer(start: bytes, count: Int(length)), as: UTF8.self))
+}
+
+private let refuseDTD: internalSubsetSAXFunc = { context, _, _, _ in parser(context).fail("a DOCTYPE is not allowed in XMPP") }
+private let refuseEntity: entityDeclSAXFunc = { context, _, _, _, _, _ in parser(context).fail("entity declarations are not allowed") }
+private let refuseComment: commentSAXFunc = { context, _ in parser(context).fail("comments are not allowed in XMPP") }
+private let refuseProcessingInstruction: processingInstructionSAXFunc = { context, _, _ in
+    parser(context).fail("processing instructions are not allowed in XMPP")
+}
+
+private let structuredError: xmlStructuredErrorFunc = { context, error in
+    guard let context else { return }
+    let message = error?.pointee.message.map { String(cString: $0) } ?? "malformed XML"
+    parser(context).fail(message.trimmingCharacters())
+}
+
+private extension String {
+    func trimmingCharacters() -> String {
+        var s = self
+        while s.last?.isWhitespace == true { s.removeLast() }
+        return s
+    }
+}
