@@ -27,8 +27,12 @@ public struct XMLElement: Equatable, Sendable {
     public subscript(attribute name: String) -> String? {
         get { attributes.first { $0.name == name }?.value }
         set {
-            attributes.removeAll { $0.name == name }
-            if let newValue { attributes.append((name, newValue)) }
+            guard let newValue else { return attributes.removeAll { $0.name == name } }
+            if let index = attributes.firstIndex(where: { $0.name == name }) {
+                attributes[index].value = newValue
+            } else {
+                attributes.append((name, newValue))
+            }
         }
     }
 

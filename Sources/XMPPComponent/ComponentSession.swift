@@ -1,0 +1,87 @@
+/// The XEP-0114 session as a state machine, apart from sockets and clocks: events in, actions out.
+/// `ComponentConnection` performs the actions; tests drive this type directly.
+public struct ComponentSession: Sendable {
+    public enum State: Equatable, Sendable {
+        /// TCP is being connected.
+        case connecting
+        /// The stream header was sent; waiting for the server's (with the stream id).
+        case awaitingHeader
+        /// The handshake digest was sent; waiting for `<handshake/>`.
+        case handshaking
+        /// Authenticated: stanzas flow.
+        case ready
+        /// The stream is over (error, close, bad XML); the connection must be dropped.
+        case closed(reason: String)
+    }
+
+    public enum Action: Equatable, Sendable {
+        case send(String)
+        case becameReady
+        case deliver(XMLElement)
+        case close(reason: String)
+    }
+
+    public let domain: String
+    private let secret: String
+    public private(set) var state: State = .connecting
+
+    public init(domain: String, secret: String) {
+        self.domain = domain
+        self.secret = secret
+    }
+
+    public mutating func tcpConnected() -> [Action] {
+        guard state == .connecting else { return [] }
+        state = .awaitingHeader
+        return [.send(XEP0114.streamHeader(domain: domain))]
+    }
+
+    public mutating func received(_ event: XMLStreamParser.Event) -> [Action] {
+        switch (state, event) {
+        case (.closed, _):
+            return []
+        case (_, .failed(let reason)):
+            return close("unparseable stream: \(reason)")
+        case (_, .streamClosed):
+            return close("the server closed the stream")
+        case (.awaitingHeader, .streamOpened(let header)):
+            guard let id = header[attribute: "id"], !id.isEmpty else { return close("the server's stream header has no id") }
+            state = .handshaking
+            return [.send(XEP0114.handshake(streamID: id, secret: secret))]
+        case (_, .stanza(let element)) where element.name == "error" && element.namespace == XMPPNamespace.streams:
+            let condition = element.children.first { $0.namespace == XMPPNamespace.streamErrors }?.name ?? "undefined-condition"
+            return close("stream error: \(condition)")
+        case (.handshaking, .stanza(let element)) where element.name == "handshake":
+            state = .ready
+            return [.becameReady]
+        case (.ready, .stanza(let element)):
+            return [.deliver(element)]
+        default:
+            return close("unexpected \(event) while \(state)")
+        }
+    }
+
+    private mutating func close(_ reason: String) -> [Action] {
+        state = .closed(reason: reason)
+        return [.close(reason: reason)]
+    }
+}
+
+/// When to try again after a connection is lost: at once the first time, then exponentially from
+/// 100 ms up to `cap` (2 s: while the push domain is down, ejabberd deletes the push registration of
+/// every user it tries to notify, CONTRACTS §3), each delay jittered to 50–100 %.
+public struct ReconnectBackoff: Sendable {
+    public let cap: Double
+    public private(set) var failures = 0
+
+    public init(cap: Double = 2.0) { self.cap = cap }
+
+    /// The delay before the next attempt; counts this failure.
+    public mutating func nextDelay(random: Double = Double.random(in: 0.5...1.0)) -> Double {
+        defer { failures += 1 }
+        guard failures > 0 else { return 0 }
+        return min(cap, 0.1 * Double(1 << min(failures - 1, 16))) * random
+    }
+
+    public mutating func succeeded() { failures = 0 }
+}

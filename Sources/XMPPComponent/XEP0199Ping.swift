@@ -1,0 +1,13 @@
+// XEP-0199: XMPP Ping — the component pings the server to detect a dead connection (ejabberd sends
+// no pings to components, reference §4f) and answers pings sent to it.
+public enum XEP0199 {
+    public static let namespace = "urn:xmpp:ping"
+
+    public static func ping(id: String, from: String, to: String) -> XMLElement {
+        Stanza.iq(type: "get", id: id, from: from, to: to, payload: XMLElement("ping", namespace: namespace))
+    }
+
+    public static func isPing(_ iq: XMLElement) -> Bool {
+        iq[attribute: "type"] == "get" && iq.child("ping", namespace: namespace) != nil
+    }
+}

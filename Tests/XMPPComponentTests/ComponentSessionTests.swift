@@ -1,0 +1,65 @@
+@testable import XMPPComponent
+import XCTest
+
+final class ComponentSessionTests: XCTestCase {
+    private let header = XMLElement("stream", namespace: XMPPNamespace.streams, attributes: [("id", "11519548451665730594"), ("from", "gateway.example.com")])
+
+    func testHandshakeThenStanzas() {
+        var session = ComponentSession(domain: "gateway.example.com", secret: "gwsecret")
+        XCTAssertEqual(session.tcpConnected(), [.send(XEP0114.streamHeader(domain: "gateway.example.com"))])
+        XCTAssertEqual(session.received(.streamOpened(header)), [.send("<handshake>a0d9691f84eef21ceafcfaa523bba49e6a7ca2aa</handshake>")])
+        XCTAssertEqual(session.state, .handshaking)
+        XCTAssertEqual(session.received(.stanza(XMLElement("handshake", namespace: XMPPNamespace.component))), [.becameReady])
+        let iq = XMLElement("iq", namespace: XMPPNamespace.component, attributes: [("type", "get"), ("id", "1")])
+        XCTAssertEqual(session.received(.stanza(iq)), [.deliver(iq)])
+    }
+
+    func testRefusedHandshakeCloses() {
+        var session = ComponentSession(domain: "gateway.example.com", secret: "wrong")
+        _ = session.tcpConnected()
+        _ = session.received(.streamOpened(header))
+        let error = XMLElement("error", namespace: XMPPNamespace.streams, children: [XMLElement("not-authorized", namespace: XMPPNamespace.streamErrors)])
+        XCTAssertEqual(session.received(.stanza(error)), [.close(reason: "stream error: not-authorized")])
+        XCTAssertEqual(session.received(.streamClosed), [], "nothing after closed")
+    }
+
+    func testProtocolViolationsClose() {
+        var noID = ComponentSession(domain: "d", secret: "s")
+        _ = noID.tcpConnected()
+        guard case .close = noID.received(.streamOpened(XMLElement("stream", namespace: XMPPNamespace.streams))).first else { return XCTFail() }
+
+        var early = ComponentSession(domain: "d", secret: "s")
+        _ = early.tcpConnected()
+        _ = early.received(.streamOpened(header))
+        guard case .close = early.received(.stanza(XMLElement("iq", namespace: XMPPNamespace.component))).first else {
+            return XCTFail("a stanza before the handshake is a violation")
+        }
+
+        var bad = ComponentSession(domain: "d", secret: "s")
+        XCTAssertEqual(bad.received(.failed("comment")), [.close(reason: "unparseable stream: comment")])
+    }
+
+    func testBackoffFirstAtOnceThenCappedAndJittered() {
+        var backoff = ReconnectBackoff(cap: 2)
+        XCTAssertEqual(backoff.nextDelay(random: 1), 0)
+        XCTAssertEqual(backoff.nextDelay(random: 1), 0.1, accuracy: 1e-9)
+        XCTAssertEqual(backoff.nextDelay(random: 1), 0.2, accuracy: 1e-9)
+        XCTAssertEqual(backoff.nextDelay(random: 0.5), 0.2, accuracy: 1e-9)
+        for _ in 0..<30 { XCTAssertLessThanOrEqual(backoff.nextDelay(random: 1), 2) }
+        XCTAssertEqual(backoff.nextDelay(random: 1), 2)
+        backoff.succeeded()
+        XCTAssertEqual(backoff.nextDelay(random: 1), 0, "after a success the next loss retries at once")
+    }
+
+    func testStanzaBuilders() {
+        let request = XMLElement("iq", namespace: XMPPNamespace.component, attributes: [("type", "get"), ("id", "p1"), ("from", "example.com"), ("to", "push.example.com")],
+                                 children: [XMLElement("ping", namespace: XEP0199.namespace)])
+        XCTAssertTrue(XEP0199.isPing(request))
+        XCTAssertEqual(Stanza.result(to: request).xml(), "<iq type='result' id='p1' from='push.example.com' to='example.com'/>")
+        let error = Stanza.error(to: request, type: "cancel", condition: "service-unavailable")
+        XCTAssertEqual(error.xml(), "<iq type='error' id='p1' from='push.example.com' to='example.com'><error type='cancel'><service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>")
+        XCTAssertEqual(Stanza.errorCondition(error)?.condition, "service-unavailable")
+        let info = XEP0030.infoResult(to: request, identity: .init(category: "pubsub", type: "push", name: "Switchboard"), features: ["urn:xmpp:push:0"])
+        XCTAssertEqual(info.child("query")?.children("feature").map { $0[attribute: "var"] }, [XEP0030.infoNamespace, XEP0199.namespace, "urn:xmpp:push:0"])
+    }
+}
