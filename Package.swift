@@ -40,7 +40,7 @@ let package = Package(
         .executableTarget(
             name: "switchboard",
             dependencies: [
-                "Loop", "Services", "HTTP",
+                "Loop", "Services", "HTTP", "XMPPComponent",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

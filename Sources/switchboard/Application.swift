@@ -3,6 +3,7 @@ import HTTP
 import Logging
 import Loop
 import Services
+import XMPPComponent
 
 /// Wires the long-lived parts together and owns their lifecycle: start in dependency order, report
 /// readiness, stop in reverse on SIGTERM.
@@ -11,6 +12,8 @@ final class Application {
     private let configuration: Configuration
     private let logger: Logger
     private let pool: DatabasePool
+    private let adminComponent: ComponentConnection
+    private let pushComponent: ComponentConnection
     private var server: HTTPServer?
     private var migrated = false
 
@@ -18,6 +21,18 @@ final class Application {
         self.configuration = configuration
         self.logger = logger
         pool = DatabasePool(conninfo: configuration.databaseURL, logger: logger)
+        adminComponent = ComponentConnection(settings: .init(
+            host: configuration.adminComponent.host, port: configuration.adminComponent.port,
+            domain: configuration.adminComponentDomain, secret: configuration.adminComponentSecret,
+            serverDomain: configuration.xmppDomain,
+            identity: .init(category: "component", type: "generic", name: "Switchboard")), logger: logger)
+        var push = ComponentConnection.Settings(
+            host: configuration.pushComponent.host, port: configuration.pushComponent.port,
+            domain: configuration.pushComponentDomain, secret: configuration.pushComponentSecret,
+            serverDomain: configuration.xmppDomain,
+            identity: .init(category: "pubsub", type: "push", name: "Switchboard push"))
+        push.features = ["urn:xmpp:push:0"]
+        pushComponent = ComponentConnection(settings: push, logger: logger)
     }
 
     func start() throws {
@@ -27,6 +42,8 @@ final class Application {
         ])
         pool.start()
         spawnOnLoop { [self] in await migrateWhenDatabaseIsUp() }
+        adminComponent.start()
+        pushComponent.start()
 
         let now: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
         let auth = BearerAuthenticator(signer: ClientTokenSigner(secret: configuration.jwtSecret), now: now)
@@ -37,6 +54,8 @@ final class Application {
                 guard let self, self.migrated, pool.isAvailable else { return false }
                 return (try? await pool.query("SELECT 1")) != nil
             },
+            .init(name: "xmpp_admin") { [adminComponent] in adminComponent.isReady },
+            .init(name: "xmpp_push") { [pushComponent] in pushComponent.isReady },
         ])
         ServerRoutes.install(on: &router, configuration: configuration, auth: auth, now: now)
 
@@ -49,6 +68,8 @@ final class Application {
     func stop() {
         logger.info("stopping")
         server?.stop()
+        adminComponent.stop()
+        pushComponent.stop()
         pool.close()
     }
 

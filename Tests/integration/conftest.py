@@ -11,6 +11,7 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
 
 from stack.coturn import Coturn  # noqa: E402
+from stack.ejabberd import Ejabberd  # noqa: E402
 from stack.postgres import Postgres  # noqa: E402
 from stack.processes import Daemon, state_dir  # noqa: E402
 from stack.switchboard import Switchboard, build  # noqa: E402
@@ -21,6 +22,9 @@ PG_PORT = 55433
 TURN_PORT = 34780
 TURN_PEER_PORT = 34790
 DOMAIN = "example.com"
+EJABBERD_PORTS = {"c2s": 25222, "http": 25280, "admin": 25347, "push": 25348}
+ADMIN_COMPONENT = (f"gateway.{DOMAIN}", secrets.token_hex(32))
+PUSH_COMPONENT = (f"push.{DOMAIN}", secrets.token_hex(32))
 
 
 @pytest.fixture(scope="session")
@@ -33,6 +37,14 @@ def postgres():
     pg = Postgres(PROFILE, PG_PORT).start().create_database()
     yield pg
     pg.fast_stop()
+
+
+@pytest.fixture(scope="session")
+def ejabberd(postgres):
+    server = Ejabberd(PROFILE, postgres, DOMAIN, EJABBERD_PORTS, {"admin": ADMIN_COMPONENT, "push": PUSH_COMPONENT})
+    server.load_schema().start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")
@@ -59,8 +71,9 @@ def production_environment(database_url: str, turn_secret: str) -> dict[str, str
         "JWT_SECRET": secrets.token_hex(32),
         "XMPP_DOMAIN": DOMAIN, "XMPP_HOST": "xmpp.example.com", "XMPP_PORT": "5222",
         "XMPP_WS_URL": "wss://xmpp.example.com/ws",
-        "XMPP_COMPONENT_HOST": "127.0.0.1",
-        "XMPP_COMPONENT_SECRET": secrets.token_hex(32), "PUSH_COMPONENT_SECRET": secrets.token_hex(32),
+        "XMPP_COMPONENT_HOST": "127.0.0.1", "XMPP_COMPONENT_PORT": str(EJABBERD_PORTS["admin"]),
+        "PUSH_COMPONENT_PORT": str(EJABBERD_PORTS["push"]),
+        "XMPP_COMPONENT_SECRET": ADMIN_COMPONENT[1], "PUSH_COMPONENT_SECRET": PUSH_COMPONENT[1],
         "HOOK_SECRET": secrets.token_hex(32),
         "SIP_HOST": "sip.example.com", "SIP_PORT": "5060",
         "TURN_SECRET": turn_secret,
@@ -84,9 +97,13 @@ def wait_ready(url: str, timeout: float = 15) -> float:
 
 
 @pytest.fixture(scope="session")
-def switchboard(binary, postgres, turn_secret):
+def switchboard(binary, postgres, ejabberd, turn_secret):
     server = Switchboard(binary, PROFILE, production_environment(postgres.url, turn_secret)).start()
-    wait_ready(server.url)
+    try:
+        wait_ready(server.url)
+    except TimeoutError:
+        server.stop()
+        raise TimeoutError(f"switchboard not ready; its log:\n{server.daemon.log_tail() if server.daemon else ''}")
     yield server
     assert server.stop() == 0, "switchboard exits 0 on SIGTERM"
 

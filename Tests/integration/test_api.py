@@ -85,7 +85,8 @@ def test_unknown_path_and_wrong_method(switchboard):
 def test_health_and_readiness(switchboard):
     assert requests.get(f"{switchboard.url}/healthz").json() == {"status": "ok", "checks": {}}
     r = requests.get(f"{switchboard.url}/readyz")
-    assert r.status_code == 200 and r.json() == {"status": "ready", "checks": {"database": "up"}}
+    assert r.status_code == 200
+    assert r.json() == {"status": "ready", "checks": {"database": "up", "xmpp_admin": "up", "xmpp_push": "up"}}
 
 
 def test_keep_alive_is_used(switchboard):

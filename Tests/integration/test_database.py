@@ -7,9 +7,11 @@ from conftest import wait_ready
 
 
 def test_migrations_are_recorded_once(switchboard, postgres):
-    tables = postgres.psql("SELECT string_agg(table_name, ',' ORDER BY table_name) FROM information_schema.tables "
-                           "WHERE table_schema = 'public'")
-    assert tables == "groups,push_registrations,subscriber,switchboard_migrations"
+    tables = set(postgres.psql("SELECT string_agg(table_name, ',') FROM information_schema.tables "
+                               "WHERE table_schema = 'public'").split(","))
+    # Ours, beside ejabberd's own (users, push_session, muc_room, …) in the same database.
+    assert {"groups", "push_registrations", "subscriber", "switchboard_migrations"} <= tables
+    assert {"users", "push_session", "muc_room"} <= tables
     assert postgres.psql("SELECT count(*) FROM switchboard_migrations") == "1"
     # `switchboard migrate` on an up-to-date database applies nothing, twice.
     for _ in range(2):
@@ -42,7 +44,7 @@ def test_server_stays_up_while_postgres_is_down_and_recovers(switchboard, postgr
             assert time.monotonic() < deadline, "readyz never noticed the database going away"
             time.sleep(0.02)
         r = requests.get(f"{url}/readyz", timeout=2)
-        assert r.status_code == 503 and r.json()["checks"] == {"database": "down"}
+        assert r.status_code == 503 and r.json()["checks"]["database"] == "down"
         # Routes that do not need the database keep working, without delay.
         for _ in range(20):
             assert requests.get(f"{url}/api/v1/server/info", timeout=1).status_code == 200

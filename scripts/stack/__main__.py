@@ -1,7 +1,8 @@
 """`python -m stack dev`: the development stack in the foreground until Ctrl-C.
 
-PostgreSQL (port 55432, own data directory), coturn (3478, use-auth-secret), then Switchboard on
-http://127.0.0.1:8443 with SWITCHBOARD_ENV=development and fresh random secrets.
+PostgreSQL (port 55432, own data directory), ejabberd (c2s 5222, http 5280, components 5347 and
+5348), coturn (3478, use-auth-secret), then Switchboard on http://127.0.0.1:8443 with
+SWITCHBOARD_ENV=development and fresh random secrets.
 """
 import secrets
 import signal
@@ -11,21 +12,27 @@ import time
 import jwt
 
 from .coturn import Coturn
+from .ejabberd import Ejabberd
 from .postgres import Postgres
 from .switchboard import Switchboard, build
 
 DOMAIN = "example.com"
 
 
-def development_environment(database_url: str, http_port: int, turn_port: int, turn_secret: str) -> dict[str, str]:
+EJABBERD_PORTS = {"c2s": 5222, "http": 5280, "admin": 5347, "push": 5348}
+
+
+def development_environment(database_url: str, http_port: int, turn_port: int, turn_secret: str,
+                            components: dict[str, tuple[str, str]]) -> dict[str, str]:
     return {
         "SWITCHBOARD_ENV": "development",
         "HTTP_HOST": "127.0.0.1", "HTTP_PORT": str(http_port),
         "DATABASE_URL": database_url,
         "JWT_SECRET": secrets.token_hex(32),
         "XMPP_DOMAIN": DOMAIN, "XMPP_HOST": "127.0.0.1",
-        "XMPP_COMPONENT_HOST": "127.0.0.1", "XMPP_COMPONENT_SECRET": secrets.token_hex(32),
-        "PUSH_COMPONENT_SECRET": secrets.token_hex(32),
+        "XMPP_COMPONENT_HOST": "127.0.0.1", "XMPP_COMPONENT_PORT": str(EJABBERD_PORTS["admin"]),
+        "PUSH_COMPONENT_PORT": str(EJABBERD_PORTS["push"]),
+        "XMPP_COMPONENT_SECRET": components["admin"][1], "PUSH_COMPONENT_SECRET": components["push"][1],
         "HOOK_SECRET": secrets.token_hex(32),
         "TURN_SECRET": turn_secret,
         "TURN_URIS": f"turn:127.0.0.1:{turn_port}?transport=udp,turn:127.0.0.1:{turn_port}?transport=tcp",
@@ -35,9 +42,11 @@ def development_environment(database_url: str, http_port: int, turn_port: int, t
 def dev() -> int:
     binary = build("debug")
     postgres = Postgres("dev", 55432).start().create_database()
+    components = {"admin": (f"gateway.{DOMAIN}", secrets.token_hex(32)), "push": (f"push.{DOMAIN}", secrets.token_hex(32))}
+    ejabberd = Ejabberd("dev", postgres, DOMAIN, EJABBERD_PORTS, components).load_schema().start()
     turn_secret = secrets.token_hex(32)
     coturn = Coturn("dev", 3478, turn_secret, DOMAIN).start()
-    env = development_environment(postgres.url, 8443, 3478, turn_secret)
+    env = development_environment(postgres.url, 8443, 3478, turn_secret, components)
     switchboard = Switchboard(binary, "dev", env).start()
     token = jwt.encode({"sub": f"alice@{DOMAIN}", "iat": int(time.time()), "exp": int(time.time()) + 86400},
                        env["JWT_SECRET"], algorithm="HS256")
@@ -46,8 +55,9 @@ Switchboard is up (development):
   REST       {switchboard.url}/api/v1/server/info
   TURN creds curl -H 'Authorization: Bearer {token}' {switchboard.url}/api/v1/turn/credentials
   PostgreSQL {postgres.url}
+  ejabberd   c2s 127.0.0.1:5222 (STARTTLS, self-signed), components gateway.{DOMAIN}:5347 push.{DOMAIN}:5348
   coturn     turn:127.0.0.1:3478 (use-auth-secret)
-  logs       {switchboard.dir}, {postgres.dir}, {coturn.dir}
+  logs       {switchboard.dir}, {postgres.dir}, {ejabberd.dir}/log, {coturn.dir}
 Ctrl-C stops everything.""", flush=True)
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(1))
@@ -59,6 +69,7 @@ Ctrl-C stops everything.""", flush=True)
     finally:
         switchboard.stop()
         coturn.stop()
+        ejabberd.stop()
         postgres.fast_stop()
     return 0
 

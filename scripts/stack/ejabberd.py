@@ -89,6 +89,11 @@ class Ejabberd:
             wait_for_port(self.ports[name], timeout=60, process=self.daemon)
         return self
 
+    def register(self, user: str, password: str) -> None:
+        """Creates an account with ejabberd's own CLI (tests and development only)."""
+        env = {**os.environ, "HOME": str(self.dir)}
+        subprocess.run(self.ctl("register", user, self.domain, password), check=True, capture_output=True, env=env, timeout=60)
+
     def kill(self) -> None:
         """SIGKILL to the whole process group: a crash, not a shutdown."""
         if self.daemon:

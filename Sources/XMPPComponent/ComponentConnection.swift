@@ -1,0 +1,249 @@
+import Logging
+import Loop
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One XEP-0114 component connection on the loop: connects, handshakes, answers disco and pings,
+/// tracks IQ requests with timeouts, pings the server to detect a dead peer, and reconnects forever.
+@LoopActor
+public final class ComponentConnection {
+    public struct Settings: Sendable {
+        public var host: String
+        public var port: UInt16
+        public var domain: String
+        public var secret: String
+        /// The XMPP server's domain: where pings go.
+        public var serverDomain: String
+        public var identity: XEP0030.Identity
+        public var features: [String] = []
+        public var pingInterval = 30.0
+        public var requestTimeout = 5.0
+
+        public init(host: String, port: UInt16, domain: String, secret: String, serverDomain: String, identity: XEP0030.Identity) {
+            self.host = host
+            self.port = port
+            self.domain = domain
+            self.secret = secret
+            self.serverDomain = serverDomain
+            self.identity = identity
+        }
+    }
+
+    public enum RequestError: Error, Equatable, Sendable {
+        case notConnected, timedOut, disconnected
+    }
+
+    /// Answers IQ requests (get/set) the component itself does not know; nil means not handled.
+    public var requestHandler: (@LoopActor (XMLElement) -> XMLElement?)?
+
+    public let settings: Settings
+    public private(set) var isReady = false
+    private let logger: Logger
+    private var session: ComponentSession
+    private var parser = XMLStreamParser()
+    private var fd: Int32 = -1
+    private var watched: WatchedDescriptor?
+    private var connecting = false
+    private var outbox: [UInt8] = []
+    private var backoff = ReconnectBackoff()
+    private var stopped = false
+    private var pending: [String: (continuation: CheckedContinuation<XMLElement, any Error>, timer: LoopTimer)] = [:]
+    private var nextID = 0
+    private let idPrefix = String(UInt32.random(in: 0...UInt32.max), radix: 36)
+    private lazy var reconnectTimer = LoopTimer { [unowned self] in LoopActor.assumeIsolated { self.connect() } }
+    private lazy var pingTimer = LoopTimer { [unowned self] in LoopActor.assumeIsolated { self.ping() } }
+    private var consecutiveFailures = 0
+
+    public init(settings: Settings, logger: Logger) {
+        self.settings = settings
+        self.logger = logger
+        session = ComponentSession(domain: settings.domain, secret: settings.secret)
+    }
+
+    public func start() { connect() }
+
+    /// Closes the stream cleanly (`</stream:stream>`) and stops reconnecting.
+    public func stop() {
+        stopped = true
+        reconnectTimer.disarm()
+        pingTimer.disarm()
+        if isReady { write(XEP0114.streamClose) }
+        drop(reason: "stopping", reconnect: false)
+    }
+
+    /// Sends an IQ request and waits for its result or error (an error IQ is returned, not thrown).
+    public func request(_ iq: XMLElement) async throws -> XMLElement {
+        guard isReady else { throw RequestError.notConnected }
+        var iq = iq
+        nextID += 1
+        let id = "\(idPrefix)-\(nextID)"
+        iq[attribute: "id"] = id
+        return try await withCheckedThrowingContinuation { continuation in
+            let timer = LoopTimer { [unowned self] in
+                LoopActor.assumeIsolated { self.pending.removeValue(forKey: id)?.continuation.resume(throwing: RequestError.timedOut) }
+            }
+            timer.schedule(after: settings.requestTimeout)
+            pending[id] = (continuation, timer)
+            send(iq)
+        }
+    }
+
+    public func send(_ stanza: XMLElement) { write(stanza.xml()) }
+
+    // MARK: Connection lifecycle
+
+    private func connect() {
+        guard !stopped, fd < 0 else { return }
+        TCPSocket.resolve(settings.host, port: settings.port) { [weak self] addresses in
+            LoopActor.assumeIsolated {
+                guard let self, !self.stopped, self.fd < 0 else { return }
+                guard let address = addresses.first, let fd = TCPSocket.startConnect(to: address) else {
+                    return self.drop(reason: "cannot connect to \(self.settings.host):\(self.settings.port)", reconnect: true)
+                }
+                self.fd = fd
+                self.connecting = true
+                self.session = ComponentSession(domain: self.settings.domain, secret: self.settings.secret)
+                self.parser = XMLStreamParser()
+                self.outbox = []
+                self.watched = WatchedDescriptor(fd: fd, onReadable: { [unowned self] in
+                    LoopActor.assumeIsolated { self.readable() }
+                }, onWritable: { [unowned self] in
+                    LoopActor.assumeIsolated { self.writable() }
+                })
+                self.watched?.setWriteInterest(true)
+            }
+        }
+    }
+
+    private func writable() {
+        if connecting {
+            connecting = false
+            let error = TCPSocket.connectError(fd)
+            guard error == 0 else { return drop(reason: TCPSocket.describe(error), reconnect: true) }
+            perform(session.tcpConnected())
+        }
+        flush()
+    }
+
+    private func readable() {
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while fd >= 0 {
+            let n = recv(fd, &buffer, buffer.count, 0)
+            if n > 0 {
+                for event in parser.feed(buffer[0..<n]) { perform(session.received(event)) }
+                continue
+            }
+            if n == 0 { return drop(reason: "connection closed by the server", reconnect: true) }
+            if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR { return }
+            return drop(reason: TCPSocket.describe(errno), reconnect: true)
+        }
+    }
+
+    private func perform(_ actions: [ComponentSession.Action]) {
+        for action in actions {
+            switch action {
+            case .send(let text): write(text)
+            case .becameReady: becameReady()
+            case .deliver(let stanza): deliver(stanza)
+            case .close(let reason): drop(reason: reason, reconnect: true)
+            }
+        }
+    }
+
+    private func becameReady() {
+        isReady = true
+        backoff.succeeded()
+        consecutiveFailures = 0
+        logger.info("xmpp component connected", metadata: ["domain": "\(settings.domain)"])
+        pingTimer.schedule(after: settings.pingInterval)
+    }
+
+    /// Closes the socket properly (sources first), fails every pending request, and schedules a reconnect.
+    private func drop(reason: String, reconnect: Bool) {
+        let wasReady = isReady
+        isReady = false
+        connecting = false
+        pingTimer.disarm()
+        if let watched {
+            let closing = fd
+            watched.close { close(closing) }
+        } else if fd >= 0 {
+            close(fd)
+        }
+        watched = nil
+        fd = -1
+        let failed = pending
+        pending = [:]
+        for (_, entry) in failed {
+            entry.timer.disarm()
+            entry.continuation.resume(throwing: RequestError.disconnected)
+        }
+        if wasReady || consecutiveFailures % 50 == 0 {
+            logger.warning("xmpp component disconnected", metadata: ["domain": "\(settings.domain)", "reason": "\(reason)"])
+        }
+        consecutiveFailures += 1
+        guard reconnect, !stopped else { return }
+        reconnectTimer.schedule(after: backoff.nextDelay())
+    }
+
+    // MARK: Output
+
+    private func write(_ text: String) {
+        guard fd >= 0 else { return }
+        outbox.append(contentsOf: text.utf8)
+        if !connecting { flush() }
+    }
+
+    private func flush() {
+        while fd >= 0, !outbox.isEmpty {
+            let n = outbox.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if n > 0 {
+                outbox.removeFirst(n)
+            } else if n < 0, errno == EAGAIN || errno == EWOULDBLOCK {
+                break
+            } else {
+                return drop(reason: TCPSocket.describe(errno), reconnect: true)
+            }
+        }
+        watched?.setWriteInterest(!outbox.isEmpty)
+    }
+
+    // MARK: Stanzas
+
+    private func deliver(_ stanza: XMLElement) {
+        guard stanza.name == "iq" else { return }  // messages and presence are not addressed to a feature of ours
+        let type = stanza[attribute: "type"]
+        if type == "result" || type == "error" {
+            guard let id = stanza[attribute: "id"], let entry = pending.removeValue(forKey: id) else { return }
+            entry.timer.disarm()
+            entry.continuation.resume(returning: stanza)
+            return
+        }
+        guard type == "get" || type == "set" else { return }
+        if XEP0199.isPing(stanza) {
+            send(Stanza.result(to: stanza))
+        } else if type == "get", stanza.child("query", namespace: XEP0030.infoNamespace) != nil {
+            send(XEP0030.infoResult(to: stanza, identity: settings.identity, features: settings.features))
+        } else if let answer = requestHandler?(stanza) {
+            send(answer)
+        } else {
+            send(Stanza.error(to: stanza, type: "cancel", condition: "service-unavailable"))
+        }
+    }
+
+    private func ping() {
+        guard isReady else { return }
+        let ping = XEP0199.ping(id: "", from: settings.domain, to: settings.serverDomain)
+        spawnOnLoop { [weak self] in
+            do {
+                _ = try await self?.request(ping)
+                self?.pingTimer.schedule(after: self?.settings.pingInterval ?? 30)
+            } catch RequestError.timedOut {
+                self?.drop(reason: "no answer to a ping within \(self?.settings.requestTimeout ?? 5) s", reconnect: true)
+            } catch {
+                // Already disconnected: the reconnect is scheduled.
+            }
+        }
+    }
+}

@@ -1,0 +1,34 @@
+"""A real XMPP client (slixmpp) for the tests: logs in over c2s with SCRAM-SHA-256 and runs one
+coroutine against the session, synchronously from the test's point of view."""
+import asyncio
+import ssl
+
+import slixmpp
+
+
+def run_session(jid: str, password: str, port: int, work, timeout: float = 20):
+    """Logs in as `jid` on 127.0.0.1:`port`, awaits `work(client)` and returns its result.
+    Raises PermissionError when the login is refused."""
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(asyncio.wait_for(_session(jid, password, port, work), timeout))
+    finally:
+        loop.close()
+
+
+async def _session(jid, password, port, work):
+    client = slixmpp.ClientXMPP(jid, password, sasl_mech="SCRAM-SHA-256")
+    client.ssl_context = ssl.create_default_context()
+    client.ssl_context.check_hostname = False
+    client.ssl_context.verify_mode = ssl.CERT_NONE  # the stack's self-signed certificate
+    for plugin in ("xep_0030", "xep_0199"):
+        client.register_plugin(plugin)
+    ready = asyncio.get_running_loop().create_future()
+    client.add_event_handler("session_start", lambda _: ready.done() or ready.set_result(True))
+    client.add_event_handler("failed_auth", lambda _: ready.done() or ready.set_exception(PermissionError("login refused")))
+    client.connect("127.0.0.1", port)
+    try:
+        await ready
+        return await work(client)
+    finally:
+        client.disconnect()
