@@ -47,7 +47,7 @@ let package = Package(
         ),
 
         // Micro-benchmarks of hot pure functions (bench/RESULTS.md); not part of the product.
-        .executableTarget(name: "switchboard-bench", dependencies: ["Services"], path: "bench/micro"),
+        .executableTarget(name: "switchboard-bench", dependencies: ["Services", "XMPPComponent"], path: "bench/micro"),
 
         .testTarget(name: "ServicesTests", dependencies: ["Services", "Loop"], path: "Tests/ServicesTests"),
         .testTarget(name: "XMPPComponentTests", dependencies: ["XMPPComponent", "Loop"], path: "Tests/XMPPComponentTests"),

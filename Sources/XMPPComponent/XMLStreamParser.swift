@@ -61,27 +61,28 @@ public final class XMLStreamParser {
 
     /// Feeds the next bytes, as they arrived (any chunking), and returns what they completed.
     public func feed(_ bytes: some Collection<UInt8>) -> [Event] {
-        guard failure == nil, let context else { return [] }
-        events = []
+        bytes.withContiguousStorageIfAvailable(feed(buffer:)) ?? Array(bytes).withUnsafeBufferPointer(feed(buffer:))
+    }
+
+    private func feed(buffer all: UnsafeBufferPointer<UInt8>) -> [Event] {
+        guard failure == nil, let context, let base = all.baseAddress else { return [] }
+        events.removeAll(keepingCapacity: true)
         var offset = 0
-        let all = Array(bytes)
         // Count bytes stanza by stanza: feed at most up to the limit, so an oversized stanza is caught
         // before libxml2 buffers far past it.
         while offset < all.count, failure == nil {
             let room = max(1, maximumStanzaBytes - bytesSinceStanza + 1)
             let end = min(all.count, offset + room)
             bytesFed += end - offset
-            let result = all[offset..<end].withUnsafeBufferPointer { chunk in
-                chunk.withMemoryRebound(to: CChar.self) { xmlParseChunk(context, $0.baseAddress, Int32($0.count), 0) }
+            let result = (base + offset).withMemoryRebound(to: CChar.self, capacity: end - offset) {
+                xmlParseChunk(context, $0, Int32(end - offset), 0)
             }
             offset = end
             if result != 0, failure == nil { fail("malformed XML (libxml2 error \(result))") }
             if failure == nil, bytesSinceStanza > maximumStanzaBytes { fail("stanza larger than \(maximumStanzaBytes) bytes") }
         }
-        let out = events
-        events = []
         // Stanzas completed before a failure were well-formed and stay; the one in progress never completes.
-        return failure.map { out + [.failed($0)] } ?? out
+        return failure.map { events + [.failed($0)] } ?? events
     }
 
     // MARK: SAX callbacks (called from inside xmlParseChunk)
@@ -150,14 +151,32 @@ private let startElement: startElementNsSAX2Func = { context, localName, prefix,
             let name = string(attributes[i * 5])
             let attributePrefix = attributes[i * 5 + 1].map { String(cString: $0) + ":" } ?? ""
             guard let start = attributes[i * 5 + 3], let end = attributes[i * 5 + 4] else { continue }
-            var value = String(decoding: UnsafeBufferPointer(start: start, count: end - start), as: UTF8.self)
+            let raw = UnsafeBufferPointer(start: start, count: end - start)
             // Without entity substitution libxml2 hands out '&' in attribute values as "&#38;".
-            if value.contains("&#38;") { value = value.split(separator: "&#38;", omittingEmptySubsequences: false).joined(separator: "&") }
+            let value = raw.contains(UInt8(ascii: "&")) ? decodeAmpersands(raw) : String(decoding: raw, as: UTF8.self)
             element.attributes.append((attributePrefix + name, value))
         }
     }
     _ = prefix
     parser(context).opened(element)
+}
+
+/// Replaces each "&#38;" with "&" (the only escape libxml2 leaves in attribute values here).
+private func decodeAmpersands(_ raw: UnsafeBufferPointer<UInt8>) -> String {
+    let escape = Array("&#38;".utf8)
+    var out: [UInt8] = []
+    out.reserveCapacity(raw.count)
+    var i = 0
+    while i < raw.count {
+        if raw[i] == UInt8(ascii: "&"), i + escape.count <= raw.count, raw[i..<(i + escape.count)].elementsEqual(escape) {
+            out.append(UInt8(ascii: "&"))
+            i += escape.count
+        } else {
+            out.append(raw[i])
+            i += 1
+        }
+    }
+    return String(decoding: out, as: UTF8.self)
 }
 
 private let endElement: endElementNsSAX2Func = { context, _, _, _ in parser(context).closed() }

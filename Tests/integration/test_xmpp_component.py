@@ -27,9 +27,9 @@ def test_disco_ping_and_unknown_iq_from_a_real_client(switchboard, ejabberd):
     admin, push = ADMIN_COMPONENT[0], PUSH_COMPONENT[0]
 
     async def work(client):
-        admin_info = await client["xep_0030"].get_info(jid=admin, timeout=5)
-        push_info = await client["xep_0030"].get_info(jid=push, timeout=5)
-        rtt = await client["xep_0199"].ping(jid=admin, timeout=5)
+        admin_info = await client.plugin["xep_0030"].get_info(jid=admin, timeout=5)
+        push_info = await client.plugin["xep_0030"].get_info(jid=push, timeout=5)
+        rtt = await client.plugin["xep_0199"].ping(jid=admin, timeout=5)
         version = client.make_iq_get(queryxmlns="jabber:iq:version", ito=admin)
         try:
             await version.send(timeout=5)

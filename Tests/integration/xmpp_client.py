@@ -1,6 +1,7 @@
 """A real XMPP client (slixmpp) for the tests: logs in over c2s with SCRAM-SHA-256 and runs one
 coroutine against the session, synchronously from the test's point of view."""
 import asyncio
+import gc
 import ssl
 
 import slixmpp
@@ -13,6 +14,13 @@ def run_session(jid: str, password: str, port: int, work, timeout: float = 20):
     try:
         return loop.run_until_complete(asyncio.wait_for(_session(jid, password, port, work), timeout))
     finally:
+        # Let slixmpp's own tasks end on this loop, and collect the client while the loop is still
+        # open (its finalizer schedules on the loop).
+        pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+        for task in pending:
+            task.cancel()
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        gc.collect()
         loop.close()
 
 
@@ -31,4 +39,4 @@ async def _session(jid, password, port, work):
         await ready
         return await work(client)
     finally:
-        client.disconnect()
+        await asyncio.wait_for(client.disconnect(), 5)

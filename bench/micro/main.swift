@@ -34,3 +34,34 @@ measure("JWT verify") { if case .success = signer.verify(token, now: 1_700_000_1
 measure("TURN credentials + JSON") {
     TurnCredentials.make(secret: turnKey, jid: "alice@example.com", ttl: 86400, uris: ["turn:a:3478?transport=udp"], now: 1).json.bytes.count
 }
+
+// XMPP stream parser: stanzas per second for a push-publish IQ (about 1.2 KB, the largest stanza
+// ejabberd sends us) and a small result IQ, fed in 1-byte, 64-byte and 4 KiB chunks.
+import XMPPComponent
+
+func parserThroughput(_ name: String, stanza: String, count: Int, chunk: Int) {
+    let header = Array("<stream:stream xmlns='jabber:component:accept' xmlns:stream='http://etherx.jabber.org/streams' id='1'>".utf8)
+    let body = Array(String(repeating: stanza, count: count).utf8)
+    let parser = XMLStreamParser()
+    _ = parser.feed(header)
+    var stanzas = 0
+    let start = DispatchTime.now().uptimeNanoseconds
+    var offset = 0
+    while offset < body.count {
+        let end = min(body.count, offset + chunk)
+        for event in parser.feed(body[offset..<end]) { if case .stanza = event { stanzas += 1 } }
+        offset = end
+    }
+    let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    precondition(stanzas == count, "parsed \(stanzas) of \(count)")
+    let perSecond = Int((Double(stanzas) / seconds).rounded())
+    print(String(repeating: " ", count: max(0, 34 - name.count)) + name + ": " + String(perSecond) + " stanzas/s, "
+          + String(Int((Double(body.count) / seconds / 1e6).rounded())) + " MB/s")
+}
+
+let publish = "<iq to='push.example.com' from='example.com' type='set' id='rr-1795933646706-2038008659182192457'><pubsub xmlns='http://jabber.org/protocol/pubsub'><publish node='NODE-alice'><item><notification xmlns='urn:xmpp:push:0'><x type='submit' xmlns='jabber:x:data'><field var='FORM_TYPE' type='hidden'><value>urn:xmpp:push:summary</value></field><field var='last-message-sender' type='jid-single'><value>bob@example.com/7568788421170312341315</value></field><field var='last-message-body' type='text-single'><value>New message</value></field></x></notification></item></publish><publish-options><x type='submit' xmlns='jabber:x:data'><field var='FORM_TYPE'><value>http://jabber.org/protocol/pubsub#publish-options</value></field><field var='secret'><value>s3cr3t-NODE-alice</value></field></x></publish-options></pubsub></iq>"
+let result = "<iq to='gateway.example.com' from='example.com' type='result' id='b1'/>"
+for chunk in [1, 64, 4096] {
+    parserThroughput("publish IQ, \(chunk)-byte chunks", stanza: publish, count: chunk == 1 ? 5_000 : 50_000, chunk: chunk)
+}
+parserThroughput("result IQ, 4096-byte chunks", stanza: result, count: 200_000, chunk: 4096)
