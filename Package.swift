@@ -22,7 +22,7 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CIDN", pkgConfig: "libidn", providers: [.apt(["libidn-dev"])]),
         // The one C shim: wrappers for variadic and macro-only C APIs that Swift cannot call.
-        .target(name: "CShims", dependencies: ["CMHD", "COpenSSL"]),
+        .target(name: "CShims", dependencies: ["CMHD", "COpenSSL", "CIDN"]),
 
         .target(name: "Loop"),
         .target(

@@ -1,5 +1,6 @@
 #include "CShims.h"
 #include <openssl/crypto.h>
+#include <stringprep.h>
 
 #include <stdio.h>
 
@@ -48,3 +49,11 @@ uint16_t shim_mhd_bound_port(struct MHD_Daemon *daemon) {
 }
 
 void shim_openssl_free(void *pointer) { OPENSSL_free(pointer); }
+
+int shim_nodeprep(char *buffer, size_t capacity) {
+    return stringprep(buffer, capacity, STRINGPREP_NO_UNASSIGNED, stringprep_xmpp_nodeprep);
+}
+
+int shim_saslprep(char *buffer, size_t capacity) {
+    return stringprep(buffer, capacity, STRINGPREP_NO_UNASSIGNED, stringprep_saslprep);
+}

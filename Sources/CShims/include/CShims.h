@@ -37,6 +37,12 @@ int shim_mhd_epoll_fd(struct MHD_Daemon *daemon);
 /// MHD_get_daemon_info(MHD_DAEMON_INFO_BIND_PORT): the port actually bound (for port 0).
 uint16_t shim_mhd_bound_port(struct MHD_Daemon *daemon);
 
+/// RFC 3920 nodeprep and RFC 4013 SASLprep (libidn's profiles are extern arrays Swift cannot name).
+/// Both prepare `buffer` in place (NUL-terminated, `capacity` bytes in all), refuse unassigned code
+/// points (the strings are stored), and return libidn's Stringprep_rc (0 = success).
+int shim_nodeprep(char *buffer, size_t capacity);
+int shim_saslprep(char *buffer, size_t capacity);
+
 /// OPENSSL_free is a macro.
 void shim_openssl_free(void *pointer);
 
