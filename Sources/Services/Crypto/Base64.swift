@@ -44,6 +44,16 @@ public enum Base64 {
         return out
     }
 
+    /// Standard base64 with padding, as stored in ejabberd's SCRAM columns; nil when malformed.
+    public static func standardDecoded(_ text: String) -> [UInt8]? {
+        var body = Substring(text)
+        var padding = 0
+        while body.last == "=", padding < 2 { body.removeLast(); padding += 1 }
+        guard text.utf8.count % 4 == 0, !body.contains("-"), !body.contains("_") else { return nil }
+        let translated = String(body.map { $0 == "+" ? "-" : $0 == "/" ? "_" : $0 })
+        return urlDecoded(Substring(translated))
+    }
+
     /// Strict base64url: only the URL-safe alphabet, no padding, no whitespace, and unused trailing
     /// bits zero (so every byte string has exactly one accepted encoding); nil otherwise.
     public static func urlDecoded(_ text: Substring) -> [UInt8]? { urlDecoded(ArraySlice(text.utf8)) }

@@ -5,12 +5,13 @@ import COpenSSL
 /// one-shot `HMAC()` re-fetches the digest and re-derives the key every call, which made it the
 /// largest cost of an authenticated request (bench/RESULTS.md).
 public final class HMACKey: @unchecked Sendable {
-    public enum Digest: Sendable { case sha1, sha256 }
+    public enum Digest: Sendable { case sha1, sha256, sha512 }
 
     /// Digest implementations fetched once (an implicit fetch per call is what makes one-shots slow).
     /// Fetched EVP_MD objects are immutable and documented as shareable between threads.
     nonisolated(unsafe) private static let sha1 = EVP_MD_fetch(nil, "SHA1", nil)!
     nonisolated(unsafe) private static let sha256 = EVP_MD_fetch(nil, "SHA256", nil)!
+    nonisolated(unsafe) private static let sha512 = EVP_MD_fetch(nil, "SHA512", nil)!
 
     private let inner: OpaquePointer
     private let outer: OpaquePointer
@@ -18,7 +19,11 @@ public final class HMACKey: @unchecked Sendable {
 
     /// Immutable after init: `mac` only copies from these states, so one key is safe from any thread.
     public init(_ digest: Digest, key: [UInt8]) {
-        let md = digest == .sha1 ? Self.sha1 : Self.sha256
+        let md = switch digest {
+        case .sha1: Self.sha1
+        case .sha256: Self.sha256
+        case .sha512: Self.sha512
+        }
         let blockSize = Int(EVP_MD_get_block_size(md))
         size = Int(EVP_MD_get_size(md))
         var block = key.count > blockSize ? Self.digest(md, key) : key
