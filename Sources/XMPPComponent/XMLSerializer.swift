@@ -24,33 +24,34 @@ extension XMLElement {
 
 /// Escaping for XML character data and single-quoted attribute values.
 public enum XMLEscaping {
-    public static func text(_ s: String) -> String {
-        guard s.utf8.contains(where: { $0 == UInt8(ascii: "&") || $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: ">") }) else { return s }
-        var out = ""
-        for c in s.unicodeScalars {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            default: out.unicodeScalars.append(c)
+    public static func text(_ s: String) -> String { escape(s, inAttribute: false) }
+
+    public static func attribute(_ s: String) -> String { escape(s, inAttribute: true) }
+
+    /// `&`, `<` and `>` always; in attributes also both quotes and the whitespace that attribute-value
+    /// normalization would otherwise turn into spaces.
+    private static func escape(_ s: String, inAttribute: Bool) -> String {
+        func special(_ byte: UInt8) -> Bool {
+            switch byte {
+            case UInt8(ascii: "&"), UInt8(ascii: "<"), UInt8(ascii: ">"): return true
+            case UInt8(ascii: "'"), UInt8(ascii: "\""), 0x0A, 0x0D, 0x09: return inAttribute
+            default: return false
             }
         }
-        return out
-    }
-
-    public static func attribute(_ s: String) -> String {
+        guard s.utf8.contains(where: special) else { return s }
         var out = ""
         for c in s.unicodeScalars {
+            guard c.isASCII, special(UInt8(c.value)) else {
+                out.unicodeScalars.append(c)
+                continue
+            }
             switch c {
             case "&": out += "&amp;"
             case "<": out += "&lt;"
             case ">": out += "&gt;"
             case "'": out += "&apos;"
             case "\"": out += "&quot;"
-            case "\n": out += "&#10;"
-            case "\r": out += "&#13;"
-            case "\t": out += "&#9;"
-            default: out.unicodeScalars.append(c)
+            default: out += "&#\(c.value);"
             }
         }
         return out

@@ -130,6 +130,14 @@ final class XMLSerializerTests: XCTestCase {
         XCTAssertEqual(parser.feed(Array(xml.utf8)), [.stanza(iq)])
     }
 
+    func testAttributeWhitespaceSurvivesNormalization() {
+        let element = XMLElement("iq", namespace: XMPPNamespace.component, attributes: [("id", "a\nb\tc")])
+        XCTAssertEqual(element.xml(), "<iq id='a&#10;b&#9;c'/>")
+        let parser = XMLStreamParser()
+        _ = parser.feed(Array("<stream:stream xmlns='jabber:component:accept' xmlns:stream='http://etherx.jabber.org/streams'>".utf8))
+        XCTAssertEqual(parser.feed(Array(element.xml().utf8)), [.stanza(element)])
+    }
+
     func testHandshakeVector() {
         // From the ejabberd 23.01 transcript: sha1("11519548451665730594" + "gwsecret").
         XCTAssertEqual(XEP0114.handshakeDigest(streamID: "11519548451665730594", secret: "gwsecret"), "a0d9691f84eef21ceafcfaa523bba49e6a7ca2aa")
