@@ -1,0 +1,34 @@
+import COpenSSL
+
+/// The Kamailio `subscriber` row of an account (CONTRACTS §2): HA1 = MD5("user:realm:password") and
+/// HA1B = MD5("user@domain:realm:password"); the plain password column stays empty.
+public struct SIPCredentials: Equatable, Sendable {
+    public let username: String
+    public let domain: String
+    public let ha1: String
+    public let ha1b: String
+
+    /// `password` as the user types it: SIP digest does no SASLprep.
+    public init(username: String, domain: String, realm: String, password: String) {
+        self.username = username
+        self.domain = domain
+        ha1 = Self.md5Hex("\(username):\(realm):\(password)")
+        ha1b = Self.md5Hex("\(username)@\(domain):\(realm):\(password)")
+    }
+
+    static func md5Hex(_ text: String) -> String {
+        let bytes = Array(text.utf8)
+        var digest = [UInt8](repeating: 0, count: 16)
+        var length: UInt32 = 0
+        precondition(EVP_Digest(bytes, bytes.count, &digest, &length, EVP_md5(), nil) == 1)
+        return Hex.lower(digest)
+    }
+
+    /// Insert or refresh the row (a login after a password change elsewhere refreshes it).
+    public var upsert: Statement {
+        Statement("""
+            INSERT INTO subscriber (username, domain, password, ha1, ha1b) VALUES ($1, $2, '', $3, $4)
+            ON CONFLICT (username, domain) DO UPDATE SET ha1 = EXCLUDED.ha1, ha1b = EXCLUDED.ha1b
+            """, [username, domain, ha1, ha1b])
+    }
+}
