@@ -12,6 +12,9 @@ final class Application {
     private let configuration: Configuration
     private let logger: Logger
     private let pool: DatabasePool
+    /// ejabberd's `users` table, read with a role limited to the SCRAM columns (the same pool when the
+    /// same URL is configured).
+    private let ejabberdPool: DatabasePool
     private let adminComponent: ComponentConnection
     private let pushComponent: ComponentConnection
     private var server: HTTPServer?
@@ -21,6 +24,8 @@ final class Application {
         self.configuration = configuration
         self.logger = logger
         pool = DatabasePool(conninfo: configuration.databaseURL, logger: logger)
+        ejabberdPool = configuration.ejabberdDatabaseURL == configuration.databaseURL
+            ? pool : DatabasePool(conninfo: configuration.ejabberdDatabaseURL, logger: logger)
         adminComponent = ComponentConnection(settings: .init(
             host: configuration.adminComponent.host, port: configuration.adminComponent.port,
             domain: configuration.adminComponentDomain, secret: configuration.adminComponentSecret,
@@ -41,12 +46,18 @@ final class Application {
             "database": "\(DatabaseAddress.redacted(configuration.databaseURL))",
         ])
         pool.start()
+        if ejabberdPool !== pool { ejabberdPool.start() }
         spawnOnLoop { [self] in await migrateWhenDatabaseIsUp() }
         adminComponent.start()
         pushComponent.start()
 
         let now: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
-        let auth = BearerAuthenticator(signer: ClientTokenSigner(secret: configuration.jwtSecret), now: now)
+        let signer = ClientTokenSigner(secret: configuration.jwtSecret)
+        let auth = BearerAuthenticator(signer: signer, now: now)
+        let admin = adminComponent, domain = configuration.xmppDomain
+        let accounts = AccountService(
+            domain: domain, sipDomain: configuration.sipDomain, database: pool, ejabberdDatabase: ejabberdPool,
+            admin: { command in await admin.run(command, on: domain) }, signer: signer, now: now, logger: logger)
         var router = Router()
         let pool = self.pool
         HealthRoutes.install(on: &router, checks: [
@@ -58,6 +69,7 @@ final class Application {
             .init(name: "xmpp_push") { [pushComponent] in pushComponent.isReady },
         ])
         ServerRoutes.install(on: &router, configuration: configuration, auth: auth, now: now)
+        AccountRoutes.install(on: &router, accounts: accounts)
 
         let server = HTTPServer(router: router, logger: logger)
         try server.start(host: configuration.http.host, port: configuration.http.port)
@@ -71,6 +83,7 @@ final class Application {
         adminComponent.stop()
         pushComponent.stop()
         pool.close()
+        if ejabberdPool !== pool { ejabberdPool.close() }
     }
 
     /// Applies migrations as soon as the database accepts connections, retrying until it does.

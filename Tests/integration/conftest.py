@@ -62,12 +62,13 @@ def coturn(turn_secret):
     server.stop()
 
 
-def production_environment(database_url: str, turn_secret: str) -> dict[str, str]:
+def production_environment(database_url: str, turn_secret: str, ejabberd_database_url: str | None = None) -> dict[str, str]:
     """Production mode (the strict secret checks apply), with strong random secrets."""
     return {
         "SWITCHBOARD_ENV": "production",
         "HTTP_HOST": "127.0.0.1", "HTTP_PORT": str(HTTP_PORT),
         "DATABASE_URL": database_url,
+        "EJABBERD_DATABASE_URL": ejabberd_database_url or database_url,
         "JWT_SECRET": secrets.token_hex(32),
         "XMPP_DOMAIN": DOMAIN, "XMPP_HOST": "xmpp.example.com", "XMPP_PORT": "5222",
         "XMPP_WS_URL": "wss://xmpp.example.com/ws",
@@ -98,7 +99,7 @@ def wait_ready(url: str, timeout: float = 15) -> float:
 
 @pytest.fixture(scope="session")
 def switchboard(binary, postgres, ejabberd, turn_secret):
-    server = Switchboard(binary, PROFILE, production_environment(postgres.url, turn_secret)).start()
+    server = Switchboard(binary, PROFILE, production_environment(postgres.url, turn_secret, ejabberd.reader_url)).start()
     try:
         wait_ready(server.url)
     except TimeoutError:

@@ -56,6 +56,12 @@ def test_component_back_within_3s_after_ejabberd_is_killed(switchboard, ejabberd
         time.sleep(0.02)
     assert readiness(switchboard.url)["xmpp_push"] == "down"
     assert switchboard.daemon.proc.poll() is None
+    # REST that needs ejabberd answers 503 xmpp_unavailable at once, and nothing is left behind.
+    started = time.monotonic()
+    r = requests.post(f"{switchboard.url}/api/v1/account/register", json={"username": "whiledown", "password": "long enough"}, timeout=10)
+    assert r.status_code == 503 and r.json()["error"]["code"] == "xmpp_unavailable", r.text
+    assert r.headers["Retry-After"] == "1"
+    assert time.monotonic() - started < 5.5, "within the IQ timeout"
     time.sleep(1)
     ejabberd.start()  # returns once ejabberd accepts connections on every listener
     accepted = time.monotonic()
@@ -63,3 +69,5 @@ def test_component_back_within_3s_after_ejabberd_is_killed(switchboard, ejabberd
         assert time.monotonic() - accepted < 3, f"components not back 3 s after ejabberd accepted: {readiness(switchboard.url)}"
         time.sleep(0.02)
     print(f"components back {time.monotonic() - accepted:.3f} s after ejabberd accepted connections")
+    r = requests.post(f"{switchboard.url}/api/v1/account/register", json={"username": "whiledown", "password": "long enough"}, timeout=10)
+    assert r.status_code == 201, r.text

@@ -47,6 +47,7 @@ def dev() -> int:
     turn_secret = secrets.token_hex(32)
     coturn = Coturn("dev", 3478, turn_secret, DOMAIN).start()
     env = development_environment(postgres.url, 8443, 3478, turn_secret, components)
+    env["EJABBERD_DATABASE_URL"] = ejabberd.reader_url
     switchboard = Switchboard(binary, "dev", env).start()
     token = jwt.encode({"sub": f"alice@{DOMAIN}", "iat": int(time.time()), "exp": int(time.time()) + 86400},
                        env["JWT_SECRET"], algorithm="HS256")

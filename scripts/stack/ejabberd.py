@@ -70,11 +70,22 @@ class Ejabberd:
             'ERL_EPMD_ADDRESS=127.0.0.1\nINET_DIST_INTERFACE=127.0.0.1\n'
             'ERL_OPTIONS="-env ERL_CRASH_DUMP_BYTES 0"\nEXEC_CMD=as_current_user\n')
 
+    READER = "switchboard_reader"
+
     def load_schema(self) -> "Ejabberd":
+        """pg.new.sql, then the role Switchboard reads SCRAM rows with: only those columns of `users`."""
         subprocess.run(["psql", "-h", "127.0.0.1", "-p", str(self.postgres.port), "-U", self.postgres.user,
                         "-d", self.postgres.database, "-q", "-v", "ON_ERROR_STOP=1", "-f", str(SCHEMA)],
                        check=True, capture_output=True)
+        self.postgres.psql(f"CREATE ROLE {self.READER} LOGIN")
+        self.postgres.psql(f"GRANT SELECT (username, server_host, password, serverkey, salt, iterationcount) "
+                           f"ON users TO {self.READER}")
         return self
+
+    @property
+    def reader_url(self) -> str:
+        """EJABBERD_DATABASE_URL for Switchboard."""
+        return f"postgresql://{self.READER}@127.0.0.1:{self.postgres.port}/{self.postgres.database}"
 
     def ctl(self, *args: str) -> list[str]:
         etc = self.dir / "etc"

@@ -62,6 +62,10 @@ public final class DatabasePool {
         return try await run(.init(sql, parameters), on: connection)
     }
 
+    public func run(_ statement: Statement) async throws(DatabaseError) -> QueryResult {
+        try await query(statement.sql, statement.parameters)
+    }
+
     /// Sends the statements in pipeline mode, in one round trip and one implicit transaction.
     public func pipeline(_ statements: [Statement]) async throws(DatabaseError) -> [QueryResult] {
         guard !statements.isEmpty else { return [] }

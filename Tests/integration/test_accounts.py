@@ -1,0 +1,119 @@
+"""Registration and login through the REST API against the real ejabberd, checked with a real
+XMPP client (slixmpp, SCRAM-SHA-256 over c2s) and the database."""
+import time
+import uuid
+
+import pytest
+import requests
+
+from conftest import DOMAIN, EJABBERD_PORTS
+from xmpp_client import run_session
+
+
+def unique(prefix: str = "user") -> str:
+    return f"{prefix}{uuid.uuid4().hex[:10]}"
+
+
+def register(url, username, password):
+    return requests.post(f"{url}/api/v1/account/register", json={"username": username, "password": password}, timeout=10)
+
+
+def login(url, username, password):
+    return requests.post(f"{url}/api/v1/account/login", json={"username": username, "password": password}, timeout=10)
+
+
+def can_log_in_over_xmpp(jid, password) -> bool:
+    async def work(client):
+        return True
+    try:
+        return run_session(jid, password, EJABBERD_PORTS["c2s"], work, timeout=15)
+    except PermissionError:
+        return False
+
+
+def test_register_then_log_in_over_xmpp_and_rest(switchboard, postgres):
+    name, password = unique(), "correct horse battery"
+    r = register(switchboard.url, name, password)
+    assert r.status_code == 201, r.text
+    session = r.json()
+    assert session["jid"] == f"{name}@{DOMAIN}"
+    assert session["token_type"] == "Bearer" and isinstance(session["expires_at"], int)
+    assert session["sip"] == {"username": name, "domain": DOMAIN}
+    # The token works on a protected route.
+    creds = requests.get(f"{switchboard.url}/api/v1/turn/credentials", headers={"Authorization": f"Bearer {session['token']}"})
+    assert creds.status_code == 200 and creds.json()["username"].endswith(f":{name}@{DOMAIN}")
+    # A real client logs in with SCRAM-SHA-256; a wrong password does not.
+    assert can_log_in_over_xmpp(f"{name}@{DOMAIN}", password)
+    assert not can_log_in_over_xmpp(f"{name}@{DOMAIN}", password + "x")
+    # The SIP row carries the HA1 of the typed password.
+    import hashlib
+    ha1 = postgres.psql(f"SELECT ha1 FROM subscriber WHERE username = '{name}' AND domain = '{DOMAIN}'")
+    assert ha1 == hashlib.md5(f"{name}:{DOMAIN}:{password}".encode()).hexdigest()
+    # REST login, by username and by bare JID.
+    for login_name in (name, f"{name}@{DOMAIN}", name.upper()):
+        r = login(switchboard.url, login_name, password)
+        assert r.status_code == 200, (login_name, r.text)
+        assert r.json()["jid"] == f"{name}@{DOMAIN}"
+
+
+def test_non_ascii_password_is_saslprepped_like_ejabberd(switchboard):
+    name, password = unique(), "Ⅸ-ﬁ\u00a0pässwörd"
+    assert register(switchboard.url, name, password).status_code == 201
+    assert login(switchboard.url, name, password).status_code == 200
+    assert can_log_in_over_xmpp(f"{name}@{DOMAIN}", password)
+
+
+def test_duplicate_registration_is_409_and_changes_nothing(switchboard, postgres):
+    name = unique()
+    assert register(switchboard.url, name, "first password").status_code == 201
+    before = postgres.psql(f"SELECT ha1 FROM subscriber WHERE username = '{name}'")
+    r = register(switchboard.url, name, "second password")
+    assert r.status_code == 409 and r.json()["error"]["code"] == "username_taken"
+    assert postgres.psql(f"SELECT ha1 FROM subscriber WHERE username = '{name}'") == before
+    assert login(switchboard.url, name, "first password").status_code == 200
+    assert login(switchboard.url, name, "second password").status_code == 401
+
+
+@pytest.mark.parametrize("username,password,code", [
+    ("", "long enough", "invalid_username"),
+    ("a@b", "long enough", "invalid_username"),
+    ("ﬁx", "long enough", "invalid_username"),
+    ("x" * 65, "long enough", "invalid_username"),
+    ("<script>", "long enough", "invalid_username"),
+    ("fine", "short", "weak_password"),
+    ("fine", "p" * 1024, "weak_password"),
+    ("fine", "bell\u0007bell", "weak_password"),
+])
+def test_bad_usernames_and_passwords_are_400(switchboard, username, password, code):
+    r = register(switchboard.url, username, password)
+    assert r.status_code == 400 and r.json()["error"]["code"] == code, r.text
+
+
+def test_malformed_bodies_are_400_naming_the_field(switchboard):
+    url = f"{switchboard.url}/api/v1/account/register"
+    r = requests.post(url, data="{not json", headers={"Content-Type": "application/json"})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_request"
+    r = requests.post(url, json={"username": "x"})
+    assert r.status_code == 400 and "password" in r.json()["error"]["message"]
+    r = requests.post(url, json={"username": 7, "password": "long enough"})
+    assert r.status_code == 400 and "username" in r.json()["error"]["message"]
+    r = requests.post(url, data=b"x" * 70000, headers={"Content-Type": "application/json"})
+    assert r.status_code == 413
+
+
+def test_unknown_user_wrong_password_and_foreign_domain_look_the_same(switchboard):
+    name, password = unique(), "a fine password"
+    assert register(switchboard.url, name, password).status_code == 201
+    cases = [(name, "wrong password"), (unique("nobody"), password), (f"{name}@other.org", password), ("a b", password)]
+    medians = []
+    for username, pw in cases:
+        timings = []
+        for _ in range(5):
+            started = time.monotonic()
+            r = login(switchboard.url, username, pw)
+            timings.append(time.monotonic() - started)
+            assert r.status_code == 401, (username, r.text)
+            assert r.json() == {"error": {"code": "invalid_credentials", "message": "The username or password is wrong."}}
+        medians.append(sorted(timings)[2])
+    # Every case runs one PBKDF2 (about a millisecond or more): none is an instant reject.
+    assert min(medians) > 0.3 * max(medians), medians
