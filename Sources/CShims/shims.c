@@ -3,6 +3,7 @@
 #include <stringprep.h>
 
 #include <stdio.h>
+#include <arpa/inet.h>
 
 struct shim_log_target { shim_mhd_log_callback log; void *cls; };
 static struct shim_log_target shim_log_target; /* one server per process */
@@ -56,4 +57,13 @@ int shim_nodeprep(char *buffer, size_t capacity) {
 
 int shim_saslprep(char *buffer, size_t capacity) {
     return stringprep(buffer, capacity, STRINGPREP_NO_UNASSIGNED, stringprep_saslprep);
+}
+
+int shim_mhd_client_address(struct MHD_Connection *connection, char *out, size_t capacity) {
+    const union MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (!info || !info->client_addr) return -1;
+    const struct sockaddr *addr = info->client_addr;
+    const void *raw = addr->sa_family == AF_INET6 ? (const void *)&((const struct sockaddr_in6 *)addr)->sin6_addr
+                                                  : (const void *)&((const struct sockaddr_in *)addr)->sin_addr;
+    return inet_ntop(addr->sa_family, raw, out, (socklen_t)capacity) ? 0 : -1;
 }

@@ -69,7 +69,10 @@ final class Application {
             .init(name: "xmpp_push") { [pushComponent] in pushComponent.isReady },
         ])
         ServerRoutes.install(on: &router, configuration: configuration, auth: auth, now: now)
-        AccountRoutes.install(on: &router, accounts: accounts)
+        let limits = AccountRateLimits(
+            loginPerUserPerMinute: configuration.loginLimitPerUser, loginPerAddressPerMinute: configuration.loginLimitPerAddress,
+            registerPerAddressPerHour: configuration.registerLimitPerAddress, now: { Date().timeIntervalSince1970 })
+        AccountRoutes.install(on: &router, accounts: accounts, limits: limits)
 
         let server = HTTPServer(router: router, logger: logger)
         try server.start(host: configuration.http.host, port: configuration.http.port)

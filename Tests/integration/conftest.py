@@ -81,6 +81,8 @@ def production_environment(database_url: str, turn_secret: str, ejabberd_databas
         "TURN_URIS": f"turn:127.0.0.1:{TURN_PORT}?transport=udp,turn:127.0.0.1:{TURN_PORT}?transport=tcp",
         "TURN_TTL": "3600",
         "SERVER_VERSION": "2.3.4", "MIN_CLIENT_VERSION": "1.2.0",
+        # Every test logs in from 127.0.0.1; test_rate_limits runs its own instance with low limits.
+        "LOGIN_LIMIT_PER_ADDRESS_PER_MINUTE": "100000", "REGISTER_LIMIT_PER_ADDRESS_PER_HOUR": "100000",
     }
 
 

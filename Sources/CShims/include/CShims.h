@@ -37,6 +37,10 @@ int shim_mhd_epoll_fd(struct MHD_Daemon *daemon);
 /// MHD_get_daemon_info(MHD_DAEMON_INFO_BIND_PORT): the port actually bound (for port 0).
 uint16_t shim_mhd_bound_port(struct MHD_Daemon *daemon);
 
+/// The client's address as text (IPv4 or IPv6, no port) into `out`; returns 0 on success.
+/// (MHD_get_connection_info is variadic.)
+int shim_mhd_client_address(struct MHD_Connection *connection, char *out, size_t capacity);
+
 /// RFC 3920 nodeprep and RFC 4013 SASLprep (libidn's profiles are extern arrays Swift cannot name).
 /// Both prepare `buffer` in place (NUL-terminated, `capacity` bytes in all), refuse unassigned code
 /// points (the strings are stored), and return libidn's Stringprep_rc (0 = success).

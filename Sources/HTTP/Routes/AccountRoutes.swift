@@ -8,24 +8,36 @@ public enum AccountRoutes {
         let password: String
     }
 
-    public static func install(on router: inout Router, accounts: AccountService) {
+    public static func install(on router: inout Router, accounts: AccountService, limits: AccountRateLimits) {
         router.add(.POST, "/api/v1/account/register", .deferred { request in
-            await answer(request, status: 201) { await accounts.register(username: $0.username, password: $0.password) }
+            await answer(request, status: 201) { credentials in
+                if let wait = limits.register(address: request.clientAddress) { return .limited(wait) }
+                return .done(await accounts.register(username: credentials.username, password: credentials.password))
+            }
         })
         router.add(.POST, "/api/v1/account/login", .deferred { request in
-            await answer(request, status: 200) { await accounts.login(username: $0.username, password: $0.password) }
+            await answer(request, status: 200) { credentials in
+                if let wait = limits.login(username: credentials.username, address: request.clientAddress) { return .limited(wait) }
+                return .done(await accounts.login(username: credentials.username, password: credentials.password))
+            }
         })
     }
 
+    enum Outcome {
+        case done(Result<AccountService.Session, AccountService.Failure>)
+        case limited(Int)
+    }
+
     private static func answer(_ request: HTTPRequest, status: Int,
-                               _ run: @LoopActor (Credentials) async -> Result<AccountService.Session, AccountService.Failure>) async -> HTTPResponse {
+                               _ run: @LoopActor (Credentials) async -> Outcome) async -> HTTPResponse {
         switch JSONBody.decode(Credentials.self, from: request) {
         case .failure(let error):
             return error.response
         case .success(let credentials):
             switch await run(credentials) {
-            case .success(let session): return .json(json(session), status: status)
-            case .failure(let failure): return APIError(failure).response
+            case .done(.success(let session)): return .json(json(session), status: status)
+            case .done(.failure(let failure)): return APIError(failure).response
+            case .limited(let seconds): return APIError.rateLimited(retryAfterSeconds: seconds).response
             }
         }
     }
@@ -58,4 +70,32 @@ extension APIError {
             self = .databaseUnavailable
         }
     }
+}
+
+/// The login and registration limits of CONTRACTS §1 (429 + Retry-After), per username and per
+/// client address. Limits are per instance: N instances behind a balancer allow N times as much.
+@LoopActor
+public final class AccountRateLimits {
+    private var loginByUser: RateLimiter
+    private var loginByAddress: RateLimiter
+    private var registerByAddress: RateLimiter
+    private let now: @Sendable () -> Double
+
+    public init(loginPerUserPerMinute: Int, loginPerAddressPerMinute: Int, registerPerAddressPerHour: Int,
+                now: @escaping @Sendable () -> Double) {
+        loginByUser = RateLimiter(burst: loginPerUserPerMinute, per: 60 / Double(loginPerUserPerMinute))
+        loginByAddress = RateLimiter(burst: loginPerAddressPerMinute, per: 60 / Double(loginPerAddressPerMinute))
+        registerByAddress = RateLimiter(burst: registerPerAddressPerHour, per: 3600 / Double(registerPerAddressPerHour))
+        self.now = now
+    }
+
+    /// Seconds to wait, or nil when the attempt may go ahead. The username counts as it would log in
+    /// (case and JID form folded), so variants of one name share a bucket.
+    public func login(username: String, address: String) -> Int? {
+        let time = now()
+        if let wait = loginByAddress.attempt(address, now: time) { return wait }
+        return loginByUser.attempt(username.lowercased().split(separator: "@").first.map(String.init) ?? "", now: time)
+    }
+
+    public func register(address: String) -> Int? { registerByAddress.attempt(address, now: now()) }
 }

@@ -1,4 +1,5 @@
 import CMHD
+import CShims
 import Loop
 import Services
 
@@ -21,16 +22,18 @@ public struct HTTPRequest: Sendable {
 
     enum Fields: Sendable {
         /// Built by tests and by code that makes requests itself; header names lowercased.
-        case stored(headers: [String: String], query: [String: String])
+        case stored(headers: [String: String], query: [String: String], clientAddress: String)
         /// The MHD connection the request arrived on.
         case connection(LoopBound<OpaquePointer>)
     }
 
-    public init(method: HTTPMethod, path: String, headers: [String: String] = [:], query: [String: String] = [:], body: [UInt8] = []) {
+    public init(method: HTTPMethod, path: String, headers: [String: String] = [:], query: [String: String] = [:],
+                body: [UInt8] = [], clientAddress: String = "127.0.0.1") {
         self.method = method
         self.path = path
         self.body = body
-        fields = .stored(headers: Dictionary(headers.map { ($0.key.lowercased(), $0.value) }) { $1 }, query: query)
+        fields = .stored(headers: Dictionary(headers.map { ($0.key.lowercased(), $0.value) }) { $1 }, query: query,
+                         clientAddress: clientAddress)
     }
 
     init(method: HTTPMethod, path: String, connection: OpaquePointer, body: [UInt8]) {
@@ -43,15 +46,26 @@ public struct HTTPRequest: Sendable {
     /// A header's value (names are case-insensitive), or nil.
     public func header(_ name: String) -> String? {
         switch fields {
-        case .stored(let headers, _): return headers[name.lowercased()]
+        case .stored(let headers, _, _): return headers[name.lowercased()]
         case .connection(let connection): return Self.lookup(connection.value, .HEADER_KIND, name)
+        }
+    }
+
+    /// The address the request came from (the peer of the TCP connection), for rate limits.
+    public var clientAddress: String {
+        switch fields {
+        case .stored(_, _, let address): return address
+        case .connection(let connection):
+            var buffer = [CChar](repeating: 0, count: 64)
+            guard shim_mhd_client_address(connection.value, &buffer, buffer.count) == 0 else { return "unknown" }
+            return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         }
     }
 
     /// A query argument's value (percent-decoded), or nil.
     public func query(_ name: String) -> String? {
         switch fields {
-        case .stored(_, let query): return query[name]
+        case .stored(_, let query, _): return query[name]
         case .connection(let connection): return Self.lookup(connection.value, .GET_ARGUMENT_KIND, name)
         }
     }

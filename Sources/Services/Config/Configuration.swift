@@ -54,6 +54,11 @@ public struct Configuration: Sendable {
     public var pushCAFile: String?
 
     public var callRingSeconds: Int
+    /// Login attempts per minute for one username, and for one client address; registrations per
+    /// hour for one client address (429 with Retry-After past them).
+    public var loginLimitPerUser: Int
+    public var loginLimitPerAddress: Int
+    public var registerLimitPerAddress: Int
     public var serverVersion: String
     public var minClientVersion: String
 }

@@ -1,0 +1,42 @@
+"""Login and registration limits (429 + Retry-After), on a second instance with low limits."""
+import secrets
+import subprocess
+
+import requests
+
+from conftest import production_environment
+from stack.processes import wait_for_port
+
+PORT = 18445
+
+
+def test_login_and_register_limits(binary, switchboard, postgres, ejabberd):
+    name, password = "limited", "a fine password"
+    assert requests.post(f"{switchboard.url}/api/v1/account/register", json={"username": name, "password": password}).status_code == 201
+    env = production_environment(postgres.url, secrets.token_hex(32), ejabberd.reader_url)
+    env.update({"HTTP_PORT": str(PORT), "LOGIN_LIMIT_PER_USER_PER_MINUTE": "3",
+                "LOGIN_LIMIT_PER_ADDRESS_PER_MINUTE": "5", "REGISTER_LIMIT_PER_ADDRESS_PER_HOUR": "2",
+                "XMPP_COMPONENT_DOMAIN": "gateway2.example.com"})  # not served: this instance never uses XMPP here
+    proc = subprocess.Popen([str(binary), "serve"], env={"PATH": "/usr/bin:/bin", **env},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        try:
+            wait_for_port(PORT, timeout=10)
+        except TimeoutError:
+            proc.kill()
+            raise AssertionError(f"second instance did not start: {proc.communicate()[1]}")
+        url = f"http://127.0.0.1:{PORT}/api/v1/account"
+        statuses = [requests.post(f"{url}/login", json={"username": name, "password": password}).status_code for _ in range(3)]
+        assert statuses == [200, 200, 200]
+        r = requests.post(f"{url}/login", json={"username": name.upper(), "password": password})
+        assert r.status_code == 429 and r.json()["error"]["code"] == "rate_limited"
+        assert 1 <= int(r.headers["Retry-After"]) <= 20
+        # Another name from the same address: the address allows 5 a minute, 4 are spent.
+        assert requests.post(f"{url}/login", json={"username": "other", "password": password}).status_code == 401
+        assert requests.post(f"{url}/login", json={"username": "third", "password": password}).status_code == 429
+        # Registration: two per hour from this address (invalid names still count; nothing reaches XMPP).
+        codes = [requests.post(f"{url}/register", json={"username": "bad name", "password": password}).status_code for _ in range(3)]
+        assert codes == [400, 400, 429]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
