@@ -26,6 +26,16 @@ final class HTTPServerTests: XCTestCase {
             try? await Task.sleep(for: .milliseconds(ms))
             return .json(.object([("slept", .int(ms))]))
         })
+        let adaptive = RouteHandler.adaptive { request in
+            let mode = request.pathParameters["mode"] ?? ""
+            if mode == "now" { return .answered(.json(.object([("mode", .string("now"))]))) }
+            return .running {
+                try? await Task.sleep(for: .milliseconds(5))
+                return .json(.object([("mode", .string(mode)), ("body", .int(request.body.count))]))
+            }
+        }
+        router.add(.GET, "/adaptive/{mode}", adaptive)
+        router.add(.POST, "/adaptive/{mode}", adaptive)
         router.add(.GET, "/query", .immediate { request in
             .json(.object(["a", "b", "c"].compactMap { name in request.query(name).map { (name, .string($0)) } }))
         })
@@ -61,6 +71,15 @@ final class HTTPServerTests: XCTestCase {
         XCTAssertEqual(try c.request("GET", "/query?a=1&b=x%20y").json as? [String: String], ["a": "1", "b": "x y"])
         let headers = try c.request("POST", "/headers", headers: ["USER-AGENT": "probe/1"], body: Data("xyz".utf8))
         XCTAssertEqual(headers.text, #"{"agent":"probe/1","body":3}"#, "headers are readable, case-insensitively, in deferred handlers")
+    }
+
+    func testAdaptiveRoutesAnswerNowOrLaterOnOneConnection() throws {
+        let c = try client()
+        for _ in 0..<50 {
+            XCTAssertEqual(try c.request("GET", "/adaptive/now").text, #"{"mode":"now"}"#)
+            XCTAssertEqual(try c.request("GET", "/adaptive/later").text, #"{"mode":"later","body":0}"#)
+            XCTAssertEqual(try c.request("POST", "/adaptive/later", body: Data("abc".utf8)).text, #"{"mode":"later","body":3}"#)
+        }
     }
 
     func testUnknownPathAndWrongMethod() throws {

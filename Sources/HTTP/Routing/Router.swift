@@ -8,6 +8,14 @@ public enum RouteHandler: Sendable {
     case fixed(PreparedResponse)
     case immediate(@Sendable @LoopActor (HTTPRequest) -> HTTPResponse)
     case deferred(@Sendable @LoopActor (HTTPRequest) async -> HTTPResponse)
+    /// Decides per request: answer now when it can (e.g. a cached check), or run async work.
+    case adaptive(@Sendable @LoopActor (HTTPRequest) -> RouteOutcome)
+}
+
+/// What an adaptive route (and the server internally) does with one request.
+public enum RouteOutcome: Sendable {
+    case answered(HTTPResponse)
+    case running(@Sendable @LoopActor () async -> HTTPResponse)
 }
 
 /// Maps method and path to a handler. Patterns are literal segments and `{name}` parameters:

@@ -5,11 +5,6 @@ import Loop
 /// far, and the answer once known. Requests answered on MHD's first call need none.
 @LoopActor
 final class Exchange {
-    enum Dispatch {
-        case answered(HTTPResponse)
-        case running(@Sendable @LoopActor () async -> HTTPResponse)
-    }
-
     let method: HTTPMethod?
     let path: String
     let connection: OpaquePointer
@@ -29,7 +24,7 @@ final class Exchange {
         self.match = match
     }
 
-    func dispatch() -> Dispatch {
+    func dispatch() -> RouteOutcome {
         guard case .found(let handler, let parameters, _) = match, let method else { return .answered(APIError.notFound.response) }
         var request = HTTPRequest(method: method, path: path, connection: connection, body: body)
         request.pathParameters = parameters
@@ -37,6 +32,7 @@ final class Exchange {
         case .fixed(let prepared): return .answered(prepared.response)
         case .immediate(let answer): return .answered(answer(request))
         case .deferred(let work): return .running { await work(request) }
+        case .adaptive(let decide): return decide(request)
         }
     }
 }

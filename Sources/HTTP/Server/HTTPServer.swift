@@ -107,7 +107,7 @@ public final class HTTPServer {
                 state: UnsafeMutablePointer<UnsafeMutableRawPointer?>) -> MHD_Result {
         guard let raw = state.pointee else { return firstCall(connection, url: url, method: method, state: state) }
         if let route = Self.routeMarked(raw) {
-            return answerWithoutBody(connection, url: url, method: method, route: route)
+            return answerWithoutBody(connection, url: url, method: method, route: route, state: state)
         }
         let exchange = Unmanaged<Exchange>.fromOpaque(raw).takeUnretainedValue()
         if uploadSize.pointee > 0 {
@@ -130,10 +130,17 @@ public final class HTTPServer {
         if let response = exchange.response { return queue(response, on: connection) }
         guard !exchange.started else { return MHD_Result.YES }
         exchange.started = true
-        switch exchange.dispatch() {
+        return perform(exchange.dispatch(), for: exchange, on: connection)
+    }
+
+    /// Queues an answer now, or suspends the connection while `work` runs and resumes it with the
+    /// answer, which MHD then collects from the exchange on its next call.
+    private func perform(_ outcome: RouteOutcome, for exchange: Exchange, on connection: OpaquePointer) -> MHD_Result {
+        switch outcome {
         case .answered(let response):
             return queue(response, on: connection)
         case .running(let work):
+            exchange.started = true
             MHD_suspend_connection(connection)
             let suspended = LoopBound(connection)
             spawnOnLoop { [self] in
@@ -157,7 +164,8 @@ public final class HTTPServer {
         let declaredLength = HTTPRequest.lookup(connection, .HEADER_KIND, "Content-Length").flatMap { Int($0) } ?? 0
         let hasBody = declaredLength > 0 || HTTPRequest.lookup(connection, .HEADER_KIND, "Transfer-Encoding") != nil
         switch match {
-        case .found(.fixed, _, let route) where !hasBody, .found(.immediate, _, let route) where !hasBody:
+        case .found(.fixed, _, let route) where !hasBody, .found(.immediate, _, let route) where !hasBody,
+             .found(.adaptive, _, let route) where !hasBody:
             state.pointee = Self.marker(route: route)
             return MHD_Result.YES
         case .notFound where !hasBody, .methodNotAllowed where !hasBody:
@@ -183,7 +191,8 @@ public final class HTTPServer {
     }
 
     /// Answers a request marked in ``firstCall``: `route` is the matched route, or -1 for a 404/405.
-    private func answerWithoutBody(_ connection: OpaquePointer, url: String, method: String, route: Int) -> MHD_Result {
+    private func answerWithoutBody(_ connection: OpaquePointer, url: String, method: String, route: Int,
+                                   state: UnsafeMutablePointer<UnsafeMutableRawPointer?>) -> MHD_Result {
         if route >= 0, let httpMethod = HTTPMethod(rawValue: method) {
             switch router.handler(ofRoute: route) {
             case .fixed(let prepared):
@@ -192,6 +201,16 @@ public final class HTTPServer {
                 var request = HTTPRequest(method: httpMethod, path: url, connection: connection, body: [])
                 request.pathParameters = router.parameters(ofRoute: route, path: url)
                 return queue(answer(request), on: connection)
+            case .adaptive(let decide):
+                var request = HTTPRequest(method: httpMethod, path: url, connection: connection, body: [])
+                request.pathParameters = router.parameters(ofRoute: route, path: url)
+                let outcome = decide(request)
+                if case .answered(let response) = outcome { return queue(response, on: connection) }
+                // Async after all: from now on the request needs an exchange to hold its answer.
+                let exchange = Exchange(method: httpMethod, path: url, connection: connection,
+                                        match: .found(router.handler(ofRoute: route), parameters: request.pathParameters, route: route))
+                state.pointee = Unmanaged.passRetained(exchange).toOpaque()
+                return perform(outcome, for: exchange, on: connection)
             case .deferred:
                 break  // never marked
             }
