@@ -53,11 +53,12 @@ final class Application {
 
         let now: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
         let signer = ClientTokenSigner(secret: configuration.jwtSecret)
-        let auth = BearerAuthenticator(signer: signer, now: now)
+        let versions = CredentialVersions(database: pool, now: { Date().timeIntervalSince1970 })
+        let auth = BearerAuthenticator(signer: signer, versions: versions, now: now)
         let admin = adminComponent, domain = configuration.xmppDomain
         let accounts = AccountService(
             domain: domain, sipDomain: configuration.sipDomain, database: pool, ejabberdDatabase: ejabberdPool,
-            admin: { command in await admin.run(command, on: domain) }, signer: signer, now: now, logger: logger)
+            versions: versions, admin: { command in await admin.run(command, on: domain) }, signer: signer, now: now, logger: logger)
         var router = Router()
         let pool = self.pool
         HealthRoutes.install(on: &router, checks: [
@@ -72,7 +73,7 @@ final class Application {
         let limits = AccountRateLimits(
             loginPerUserPerMinute: configuration.loginLimitPerUser, loginPerAddressPerMinute: configuration.loginLimitPerAddress,
             registerPerAddressPerHour: configuration.registerLimitPerAddress, now: { Date().timeIntervalSince1970 })
-        AccountRoutes.install(on: &router, accounts: accounts, limits: limits)
+        AccountRoutes.install(on: &router, accounts: accounts, limits: limits, auth: auth)
 
         let server = HTTPServer(router: router, logger: logger)
         try server.start(host: configuration.http.host, port: configuration.http.port)

@@ -111,12 +111,22 @@ def switchboard(binary, postgres, ejabberd, turn_secret):
     assert server.stop() == 0, "switchboard exits 0 on SIGTERM"
 
 
+@pytest.fixture(scope="session")
+def account(switchboard) -> dict:
+    """A registered account: its session as the REST API returned it, plus the password."""
+    password = "account fixture password"
+    r = requests.post(f"{switchboard.url}/api/v1/account/register", json={"username": "fixture", "password": password})
+    assert r.status_code == 201, r.text
+    return {**r.json(), "password": password}
+
+
 @pytest.fixture()
-def token(switchboard):
-    """A token made by PyJWT with the server's secret, the way an independent issuer would."""
+def token(switchboard, account):
+    """Tokens made by PyJWT with the server's secret, the way an independent issuer would, for the
+    fixture account at its current credential version (version 1 after registration)."""
     import jwt
     now = int(time.time())
-    def make(sub: str = f"alice@{DOMAIN}", **overrides) -> str:
-        claims = {"sub": sub, "iat": now, "exp": now + 86400, **overrides}
+    def make(sub: str = account["jid"], **overrides) -> str:
+        claims = {"sub": sub, "iat": now, "exp": now + 86400, "ver": 1, **overrides}
         return jwt.encode(claims, switchboard.env["JWT_SECRET"], algorithm="HS256")
     return make

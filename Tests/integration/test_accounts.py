@@ -117,3 +117,55 @@ def test_unknown_user_wrong_password_and_foreign_domain_look_the_same(switchboar
         medians.append(sorted(timings)[2])
     # Every case runs one PBKDF2 (about a millisecond or more): none is an instant reject.
     assert min(medians) > 0.3 * max(medians), medians
+
+
+def bearer(session) -> dict:
+    return {"Authorization": f"Bearer {session['token']}"}
+
+
+def test_password_change_revokes_old_tokens_and_passwords(switchboard, postgres):
+    name, old, new = unique(), "the old password", "the new password"
+    first = register(switchboard.url, name, old).json()
+    url = f"{switchboard.url}/api/v1/account/password"
+    r = requests.post(url, json={"old_password": "not it at all", "new_password": new}, headers=bearer(first))
+    assert r.status_code == 401 and r.json()["error"]["code"] == "invalid_credentials"
+    assert login(switchboard.url, name, old).status_code == 200, "nothing changed"
+    r = requests.post(url, json={"old_password": old, "new_password": "short"}, headers=bearer(first))
+    assert r.status_code == 400 and r.json()["error"]["code"] == "weak_password"
+    r = requests.post(url, json={"old_password": old, "new_password": new}, headers=bearer(first))
+    assert r.status_code == 200, r.text
+    second = r.json()
+    # Only the new password works, over REST and over XMPP; old tokens are 401, the new one works.
+    assert login(switchboard.url, name, old).status_code == 401
+    assert login(switchboard.url, name, new).status_code == 200
+    assert not can_log_in_over_xmpp(f"{name}@{DOMAIN}", old)
+    assert can_log_in_over_xmpp(f"{name}@{DOMAIN}", new)
+    turn = f"{switchboard.url}/api/v1/turn/credentials"
+    assert requests.get(turn, headers=bearer(first)).status_code == 401
+    assert requests.get(turn, headers=bearer(second)).status_code == 200
+    import hashlib
+    assert postgres.psql(f"SELECT ha1 FROM subscriber WHERE username = '{name}'") == \
+        hashlib.md5(f"{name}:{DOMAIN}:{new}".encode()).hexdigest()
+
+
+def test_password_change_needs_a_token(switchboard):
+    r = requests.post(f"{switchboard.url}/api/v1/account/password", json={"old_password": "a" * 8, "new_password": "b" * 8})
+    assert r.status_code == 401 and r.headers["WWW-Authenticate"] == "Bearer"
+
+
+def test_delete_removes_everything_and_is_idempotent(switchboard, postgres):
+    name, password = unique(), "delete me please"
+    session = register(switchboard.url, name, password).json()
+    url = f"{switchboard.url}/api/v1/account"
+    assert requests.delete(url).status_code == 401
+    assert requests.delete(url, headers=bearer(session)).status_code == 204
+    assert login(switchboard.url, name, password).status_code == 401
+    assert not can_log_in_over_xmpp(f"{name}@{DOMAIN}", password)
+    assert requests.get(f"{switchboard.url}/api/v1/turn/credentials", headers=bearer(session)).status_code == 401
+    assert requests.delete(url, headers=bearer(session)).status_code == 401, "its token died with it"
+    assert postgres.psql(f"SELECT count(*) FROM subscriber WHERE username = '{name}'") == "0"
+    assert postgres.psql(f"SELECT deleted_at IS NOT NULL FROM account_credentials WHERE jid = '{name}@{DOMAIN}'") == "t"
+    # The name can be registered again, and old tokens stay dead.
+    again = register(switchboard.url, name, "another password")
+    assert again.status_code == 201
+    assert requests.get(f"{switchboard.url}/api/v1/turn/credentials", headers=bearer(session)).status_code == 401

@@ -25,14 +25,14 @@ def test_server_info_is_the_configuration(switchboard):
     }
 
 
-def test_turn_credentials_for_a_pyjwt_token(switchboard, token):
+def test_turn_credentials_for_a_pyjwt_token(switchboard, token, account):
     before = int(time.time())
     r = requests.get(f"{switchboard.url}/api/v1/turn/credentials", headers={"Authorization": f"Bearer {token()}"})
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["ttl"] == 3600 and isinstance(body["ttl"], int)
     expiry, jid = body["username"].split(":", 1)
-    assert jid == f"alice@{DOMAIN}"
+    assert jid == account["jid"]
     assert before + 3600 <= int(expiry) <= int(time.time()) + 3600
     expected = base64.b64encode(hmac.new(switchboard.env["TURN_SECRET"].encode(), body["username"].encode(),
                                          hashlib.sha1).digest()).decode()
@@ -49,10 +49,10 @@ def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-def test_bad_tokens_get_401_with_www_authenticate(switchboard, token):
+def test_bad_tokens_get_401_with_www_authenticate(switchboard, token, account):
     secret = switchboard.env["JWT_SECRET"]
     now = int(time.time())
-    claims = {"sub": f"alice@{DOMAIN}", "iat": now, "exp": now + 60}
+    claims = {"sub": account["jid"], "iat": now, "exp": now + 60, "ver": 1}
     none_token = _b64(json.dumps({"alg": "none"}).encode()) + "." + _b64(json.dumps(claims).encode()) + "."
     cases = {
         "missing": None,
@@ -64,6 +64,9 @@ def test_bad_tokens_get_401_with_www_authenticate(switchboard, token):
         "hs512": f"Bearer {jwt.encode(claims, secret, algorithm='HS512')}",
         "wrong secret": f"Bearer {jwt.encode(claims, secret + 'x', algorithm='HS256')}",
         "huge": "Bearer " + "a" * 6000,
+        "no such account": f"Bearer {token(sub=f'nobody@{DOMAIN}')}",
+        "wrong version": f"Bearer {token(ver=2)}",
+        "no version": f"Bearer {jwt.encode({k: v for k, v in claims.items() if k != 'ver'}, secret, algorithm='HS256')}",
     }
     for name, header in cases.items():
         headers = {"Authorization": header} if header is not None else {}

@@ -16,7 +16,7 @@ import Services
 let secret = "0123456789abcdef0123456789abcdef0123456789"
 let signer = ClientTokenSigner(secret: secret)
 let turnKey = HMACKey(.sha1, key: secret)
-let token = signer.issue(subject: "alice@example.com", now: 1_700_000_000).token
+let token = signer.issue(subject: "alice@example.com", version: 1, now: 1_700_000_000).token
 let claims = Array(#"{"sub":"alice@example.com","iat":1700000000,"exp":1700086400}"#.utf8)
 
 let sha256Key = HMACKey(.sha256, key: secret)

@@ -1,14 +1,36 @@
 import Loop
 import Services
 
-/// `POST /api/v1/account/register` and `POST /api/v1/account/login` (CONTRACTS §1).
+/// `POST /api/v1/account/register`, `POST /api/v1/account/login`, `POST /api/v1/account/password` and
+/// `DELETE /api/v1/account` (CONTRACTS §1).
 public enum AccountRoutes {
     struct Credentials: Decodable {
         let username: String
         let password: String
     }
 
-    public static func install(on router: inout Router, accounts: AccountService, limits: AccountRateLimits) {
+    struct PasswordChange: Decodable {
+        let old_password: String
+        let new_password: String
+    }
+
+    public static func install(on router: inout Router, accounts: AccountService, limits: AccountRateLimits, auth: BearerAuthenticator) {
+        router.add(.POST, "/api/v1/account/password", .authenticatedDeferred(auth) { request, jid in
+            switch JSONBody.decode(PasswordChange.self, from: request) {
+            case .failure(let error): return error.response
+            case .success(let change):
+                switch await accounts.changePassword(jid: jid, old: change.old_password, new: change.new_password) {
+                case .success(let session): return .json(json(session))
+                case .failure(let failure): return APIError(failure).response
+                }
+            }
+        })
+        router.add(.DELETE, "/api/v1/account", .authenticatedDeferred(auth) { _, jid in
+            switch await accounts.delete(jid: jid) {
+            case .success: return .noContent()
+            case .failure(let failure): return APIError(failure).response
+            }
+        })
         router.add(.POST, "/api/v1/account/register", .deferred { request in
             await answer(request, status: 201) { credentials in
                 if let wait = limits.register(address: request.clientAddress) { return .limited(wait) }

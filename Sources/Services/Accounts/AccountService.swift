@@ -3,8 +3,9 @@ import Logging
 import Loop
 import XMPPComponent
 
-/// Accounts (CONTRACTS §1): registration through XEP-0133 plus the SIP row, and login checked
-/// against ejabberd's own SCRAM row. Every step that fails undoes the earlier ones.
+/// Accounts (CONTRACTS §1): registration, password change and deletion through XEP-0133 plus the
+/// SIP row and the credential version; login checked against ejabberd's own SCRAM row. Every step
+/// that fails undoes the earlier ones, so a 5xx leaves nothing half-done.
 @LoopActor
 public final class AccountService {
     public enum Failure: Error, Equatable, Sendable {
@@ -27,6 +28,7 @@ public final class AccountService {
     private let sipDomain: String
     private let database: DatabasePool
     private let ejabberdDatabase: DatabasePool
+    private let versions: CredentialVersions
     private let admin: AdminCommands
     private let signer: ClientTokenSigner
     private let now: @Sendable () -> Int64
@@ -36,11 +38,13 @@ public final class AccountService {
                                              salt: SecureRandom.bytes(16), iterations: 4096)
 
     public init(domain: String, sipDomain: String, database: DatabasePool, ejabberdDatabase: DatabasePool,
-                admin: @escaping AdminCommands, signer: ClientTokenSigner, now: @escaping @Sendable () -> Int64, logger: Logger) {
+                versions: CredentialVersions, admin: @escaping AdminCommands, signer: ClientTokenSigner,
+                now: @escaping @Sendable () -> Int64, logger: Logger) {
         self.domain = domain
         self.sipDomain = sipDomain
         self.database = database
         self.ejabberdDatabase = ejabberdDatabase
+        self.versions = versions
         self.admin = admin
         self.signer = signer
         self.now = now
@@ -62,17 +66,73 @@ public final class AccountService {
             _ = await admin(.deleteUser(jid: jid))
             return .failure(.xmppUnavailable)
         }
-        do {
-            _ = try await database.run(sipCredentials(username, password).upsert)
-        } catch {
-            logger.warning("SIP row not written; removing the new account", metadata: ["jid": "\(jid)", "error": "\(error)"])
+        // A leftover version (an account of that name deleted outside Switchboard) moves on too.
+        guard let version = await storeCredentials(username, password, bump: true) else {
+            logger.warning("credentials not stored; removing the new account", metadata: ["jid": "\(jid)"])
             _ = await admin(.deleteUser(jid: jid))
             return .failure(.databaseUnavailable)
         }
-        return .success(session(username))
+        return .success(session(username, version: version))
     }
 
     public func login(username rawUsername: String, password: String) async -> Result<Session, Failure> {
+        switch await checkPassword(username: rawUsername, password: password) {
+        case .failure(let failure): return .failure(failure)
+        case .success(let username):
+            // Login refreshes the SIP row: the password may have been changed elsewhere.
+            guard let version = await storeCredentials(username, password, bump: false) else { return .failure(.databaseUnavailable) }
+            return .success(session(username, version: version))
+        }
+    }
+
+    /// Changes the password of `jid` (the caller's own account); older tokens stop working.
+    public func changePassword(jid: String, old: String, new: String) async -> Result<Session, Failure> {
+        guard AccountRules.password(new) != nil else { return .failure(.weakPassword) }
+        let username: String
+        switch await checkPassword(username: jid, password: old) {
+        case .failure(let failure): return .failure(failure)
+        case .success(let name): username = name
+        }
+        switch await admin(.changePassword(jid: jid, password: new)) {
+        case .completed?: break
+        case .notFound?: return .failure(.invalidCredentials)  // deleted meanwhile
+        case .alreadyExists?, .failed?, nil: return .failure(.xmppUnavailable)
+        }
+        guard let version = await storeCredentials(username, new, bump: true) else {
+            // Put the old password back, so the SIP row and the tokens still match the account.
+            logger.warning("credentials not stored; restoring the old password", metadata: ["jid": "\(jid)"])
+            _ = await admin(.changePassword(jid: jid, password: old))
+            return .failure(.databaseUnavailable)
+        }
+        return .success(session(username, version: version))
+    }
+
+    /// Deletes the account and what Switchboard keeps for it. Idempotent.
+    public func delete(jid: String) async -> Result<Void, Failure> {
+        switch await admin(.deleteUser(jid: jid)) {
+        case .completed?, .notFound?: break
+        case .alreadyExists?, .failed?, nil: return .failure(.xmppUnavailable)
+        }
+        let username = String(jid.split(separator: "@").first ?? "")
+        do {
+            _ = try await database.pipeline([
+                CredentialVersions.delete(jid),
+                Statement("DELETE FROM subscriber WHERE username = $1 AND domain = $2", [username, sipDomain]),
+                Statement("DELETE FROM push_registrations WHERE jid = $1", [jid]),
+                Statement("DELETE FROM groups WHERE owner_jid = $1", [jid]),
+            ])
+        } catch {
+            return .failure(.databaseUnavailable)
+        }
+        versions.remember(jid, nil)
+        return .success(())
+    }
+
+    // MARK: Steps
+
+    /// The localpart when `password` is the account's password. Unknown accounts, wrong passwords and
+    /// other domains fail alike, after the same single PBKDF2 run.
+    private func checkPassword(username rawUsername: String, password: String) async -> Result<String, Failure> {
         let username = AccountRules.loginName(rawUsername, domain: domain)
         let prepared = AccountRules.password(password)
         var stored: ScramPassword?
@@ -88,25 +148,26 @@ public final class AccountService {
                 return .failure(.databaseUnavailable)
             }
         }
-        // Always one PBKDF2 run, against the decoy when there is nothing to check: same time either way.
         let candidate = stored ?? decoy
         let matches = await Self.offLoop { candidate.matches(prepared ?? "") }
         guard let username, stored != nil, prepared != nil, matches else { return .failure(.invalidCredentials) }
-        do {
-            _ = try await database.run(sipCredentials(username, password).upsert)
-        } catch {
-            return .failure(.databaseUnavailable)
-        }
-        return .success(session(username))
+        return .success(username)
     }
 
-    private func sipCredentials(_ username: String, _ password: String) -> SIPCredentials {
-        SIPCredentials(username: username, domain: sipDomain, realm: sipDomain, password: password)
-    }
-
-    private func session(_ username: String) -> Session {
+    /// Writes the SIP row and the credential version in one transaction; the version, or nil.
+    private func storeCredentials(_ username: String, _ password: String, bump: Bool) async -> Int64? {
         let jid = "\(username)@\(domain)"
-        let issued = signer.issue(subject: jid, now: now())
+        let sip = SIPCredentials(username: username, domain: sipDomain, realm: sipDomain, password: password)
+        guard let results = try? await database.pipeline([sip.upsert, CredentialVersions.upsert(jid, bump: bump)]),
+              let version = results.last?.value(0, "version").flatMap({ Int64($0) })
+        else { return nil }
+        versions.remember(jid, version)
+        return version
+    }
+
+    private func session(_ username: String, version: Int64) -> Session {
+        let jid = "\(username)@\(domain)"
+        let issued = signer.issue(subject: jid, version: version, now: now())
         return Session(jid: jid, token: issued.token, expiresAt: issued.expiresAt, sipUsername: username, sipDomain: sipDomain)
     }
 

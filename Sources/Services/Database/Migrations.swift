@@ -54,6 +54,16 @@ public enum Migrations {
             """,
             "CREATE INDEX groups_owner_jid ON groups (owner_jid)",
         ]),
+        Migration(version: 2, name: "account_credentials (token revocation)", statements: [
+            """
+            CREATE TABLE account_credentials (
+                jid text PRIMARY KEY,
+                version bigint NOT NULL DEFAULT 1,
+                deleted_at timestamptz,
+                updated_at timestamptz NOT NULL DEFAULT now()
+            )
+            """,
+        ]),
     ]
 
     /// Applies every migration not yet recorded; returns the versions applied now.

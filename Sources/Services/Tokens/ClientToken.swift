@@ -1,5 +1,7 @@
 /// Client session tokens: compact JWS with HS256 (RFC 7519), claims `sub` (the account's bare JID),
-/// `iat` and `exp`. Signing and verification are pure; the clock is a parameter.
+/// `iat`, `exp` and `ver`, the account's credential version when the token was issued (a password
+/// change or deletion moves the version on, which revokes older tokens: `CredentialVersions`).
+/// Signing and verification are pure; the clock is a parameter.
 public struct ClientTokenSigner: Sendable {
     public static let lifetimeSeconds: Int64 = 24 * 60 * 60
     /// Longer inputs are rejected before any parsing or MAC work.
@@ -18,9 +20,10 @@ public struct ClientTokenSigner: Sendable {
         public let expiresAt: Int64
     }
 
-    public func issue(subject: String, now: Int64) -> Issued {
+    public func issue(subject: String, version: Int64, now: Int64) -> Issued {
         let expiresAt = now + Self.lifetimeSeconds
-        let claims = JSONValue.object([("sub", .string(subject)), ("iat", .int64(now)), ("exp", .int64(expiresAt))])
+        let claims = JSONValue.object([("sub", .string(subject)), ("iat", .int64(now)), ("exp", .int64(expiresAt)),
+                                       ("ver", .int64(version))])
         let signingInput = Self.header + "." + Base64.urlEncoded(claims.bytes)
         return Issued(token: signingInput + "." + signature(of: signingInput), expiresAt: expiresAt)
     }
@@ -39,6 +42,7 @@ public struct ClientTokenSigner: Sendable {
     public struct VerifiedClaims: Sendable, Equatable {
         public let subject: String
         public let expiresAt: Int64
+        public let version: Int64
     }
 
     /// ``verify(_:now:)`` with the expiry too, for callers that remember verified tokens.
@@ -59,11 +63,12 @@ public struct ClientTokenSigner: Sendable {
         }
         guard let payloadJSON = Base64.urlDecoded(payload), let claims = try? JSONValue.parse(payloadJSON, maximumDepth: 8),
               let subject = claims["sub"]?.stringValue, !subject.isEmpty,
-              let issuedAt = claims["iat"]?.int64Value, let expiresAt = claims["exp"]?.int64Value
+              let issuedAt = claims["iat"]?.int64Value, let expiresAt = claims["exp"]?.int64Value,
+              let version = claims["ver"]?.int64Value, version >= 1
         else { return .failure(.invalidClaims) }
         guard expiresAt > now else { return .failure(.expired) }
         guard issuedAt <= now + Self.allowedClockSkewSeconds else { return .failure(.notYetValid) }
-        return .success(VerifiedClaims(subject: subject, expiresAt: expiresAt))
+        return .success(VerifiedClaims(subject: subject, expiresAt: expiresAt, version: version))
     }
 
     private func signature(of signingInput: String) -> String {

@@ -1,0 +1,60 @@
+import Loop
+
+/// Each account's credential version (table `account_credentials`): tokens carry the version they
+/// were issued under and stop working once it moves on (password change) or disappears (deletion).
+///
+/// Versions are cached per process for `freshness` seconds, so a hot route checks memory, not the
+/// database; a change made through this instance applies at once, one made through another instance
+/// within `freshness` seconds.
+@LoopActor
+public final class CredentialVersions {
+    public static let freshness = 1.0
+
+    private let database: DatabasePool
+    private let now: @Sendable () -> Double
+    private var cache: [String: (version: Int64?, checkedAt: Double)] = [:]
+
+    public init(database: DatabasePool, now: @escaping @Sendable () -> Double) {
+        self.database = database
+        self.now = now
+    }
+
+    /// The cached answer when fresh: `.some(nil)` means the account does not exist; nil means unknown.
+    public func cached(_ jid: String) -> Int64?? {
+        guard let entry = cache[jid], now() - entry.checkedAt < Self.freshness else { return nil }
+        return .some(entry.version)
+    }
+
+    /// The current version from the database (nil: no such account), and remembered.
+    public func current(_ jid: String) async throws(DatabaseError) -> Int64? {
+        let result = try await database.query("SELECT version FROM account_credentials WHERE jid = $1 AND deleted_at IS NULL", [jid])
+        let version = result.value(0, "version").flatMap { Int64($0) }
+        remember(jid, version)
+        return version
+    }
+
+    public func remember(_ jid: String, _ version: Int64?) {
+        if cache.count >= 100_000 { cache.removeAll(keepingCapacity: true) }
+        cache[jid] = (version, now())
+    }
+
+    /// The statement that makes `jid`'s credentials current and returns the version: a new account
+    /// gets 1; `bump` (a password change, a registration) moves an existing row to the next version,
+    /// revoking its tokens; so does reviving a deleted one. Rows of deleted accounts are kept, so a
+    /// name registered again never accepts the old account's tokens.
+    static func upsert(_ jid: String, bump: Bool) -> Statement {
+        Statement("""
+            INSERT INTO account_credentials (jid) VALUES ($1)
+            ON CONFLICT (jid) DO UPDATE SET
+                version = account_credentials.version
+                    + CASE WHEN $2::boolean OR account_credentials.deleted_at IS NOT NULL THEN 1 ELSE 0 END,
+                deleted_at = NULL, updated_at = now()
+            RETURNING version
+            """, [jid, bump ? "true" : "false"])
+    }
+
+    /// Marks the account deleted and moves its version on.
+    static func delete(_ jid: String) -> Statement {
+        Statement("UPDATE account_credentials SET version = version + 1, deleted_at = now(), updated_at = now() WHERE jid = $1", [jid])
+    }
+}
