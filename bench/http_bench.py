@@ -3,9 +3,12 @@ sizes, same machine, same wrk command, alternating rounds so both see the same n
 
     .state/venv/bin/python bench/http_bench.py [--rounds 2] [--duration 10]
 
-Prints a markdown table of requests/s, p50/p99 and the ratios, and Switchboard's RSS after the run.
+Prints a markdown table of requests/s, p50/p99, Switchboard's CPU time per request (user + system,
+from /proc: steadier than req/s on a shared VM) and the ratios, and Switchboard's RSS after the run.
+PostgreSQL runs too: authenticated routes check the token's credential version (cached 1 s).
 """
 import argparse
+import os
 import re
 import secrets
 import subprocess
@@ -18,17 +21,25 @@ import requests
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
+from stack.postgres import Postgres  # noqa: E402
 from stack.processes import Daemon, state_dir, wait_for_port  # noqa: E402
 from stack.switchboard import Switchboard, build  # noqa: E402
 
-SB_PORT, NGINX_PORT = 18600, 18601
+SB_PORT, NGINX_PORT, PG_PORT = 18600, 18601, 55436
 
 
-def wrk(url: str, duration: int, headers: dict[str, str]) -> dict:
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wrk(url: str, duration: int, headers: dict[str, str], pid: int | None = None) -> dict:
     argv = ["wrk", "-t1", "-c64", f"-d{duration}s", "--latency"]
     for k, v in headers.items():
         argv += ["-H", f"{k}: {v}"]
+    cpu_before = cpu_seconds(pid) if pid else 0
     out = subprocess.run(argv + [url], capture_output=True, text=True, check=True).stdout
+    cpu = cpu_seconds(pid) - cpu_before if pid else 0
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     def pct(p):
         m = re.search(rf"\s{p}%\s+([\d.]+)(us|ms|s)\b", out)
@@ -38,7 +49,7 @@ def wrk(url: str, duration: int, headers: dict[str, str]) -> dict:
     socket_errors = re.search(r"Socket errors: (.*)", out)
     if errors or socket_errors:
         raise RuntimeError(f"wrk saw errors against {url}:\n{out}")
-    return {"rps": rps, "p50": pct(50), "p99": pct(99)}
+    return {"rps": rps, "p50": pct(50), "p99": pct(99), "us_per_request": cpu * 1e6 / (rps * duration) if pid else 0}
 
 
 def rss_mb(pid: int) -> float:
@@ -55,15 +66,21 @@ def main() -> int:
     args = parser.parse_args()
 
     binary = build("release")
+    postgres = Postgres("bench", PG_PORT).start().create_database()
     jwt_secret, turn_secret = secrets.token_hex(32), secrets.token_hex(32)
     env = {"SWITCHBOARD_ENV": "production", "HTTP_HOST": "127.0.0.1", "HTTP_PORT": str(SB_PORT),
-           "DATABASE_URL": "postgresql://bench@127.0.0.1:1/none",  # these routes need no database
+           "DATABASE_URL": postgres.url,
            "JWT_SECRET": jwt_secret, "XMPP_COMPONENT_SECRET": secrets.token_hex(32),
            "PUSH_COMPONENT_SECRET": secrets.token_hex(32), "HOOK_SECRET": secrets.token_hex(32),
            "TURN_SECRET": turn_secret, "LOG_LEVEL": "critical"}
     switchboard = Switchboard(binary, "bench", env).start()
+    deadline = time.monotonic() + 20
+    while postgres.psql("SELECT count(*) FROM information_schema.tables WHERE table_name = 'account_credentials'") != "1":
+        assert time.monotonic() < deadline, "migrations did not run"
+        time.sleep(0.1)
+    postgres.psql("INSERT INTO account_credentials (jid, version) VALUES ('alice@example.com', 1)")
     now = int(time.time())
-    token = jwt.encode({"sub": "alice@example.com", "iat": now, "exp": now + 86400}, jwt_secret, algorithm="HS256")
+    token = jwt.encode({"sub": "alice@example.com", "iat": now, "exp": now + 86400, "ver": 1}, jwt_secret, algorithm="HS256")
     auth = {"Authorization": f"Bearer {token}"}
 
     # nginx serves files of exactly the sizes Switchboard answers with.
@@ -103,19 +120,20 @@ http {{
             wrk(nginx_url, 3, {})
         for _ in range(args.rounds):
             for name, sb_url, headers, nginx_url, _ in cases:
-                results[name]["sb"].append(wrk(sb_url, args.duration, headers))
+                results[name]["sb"].append(wrk(sb_url, args.duration, headers, switchboard.daemon.proc.pid))
                 results[name]["nginx"].append(wrk(nginx_url, args.duration, {}))
         rss = rss_mb(switchboard.daemon.proc.pid)
     finally:
         nginx.stop()
         switchboard.stop()
+        postgres.fast_stop()
 
     print(f"\n`wrk -t1 -c64 -d{args.duration}s --latency`, {args.rounds} alternating rounds, release build\n")
-    print("| route | bytes | round | Switchboard req/s | p50 ms | p99 ms | nginx req/s | nginx p99 ms | ratio |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| route | bytes | round | Switchboard req/s | p50 ms | p99 ms | CPU µs/req | nginx req/s | nginx p99 ms | ratio |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for name, _, _, _, size in cases:
         for i, (sb, ng) in enumerate(zip(results[name]["sb"], results[name]["nginx"]), 1):
-            print(f"| {name} | {size} | {i} | {sb['rps']:,.0f} | {sb['p50']:.2f} | {sb['p99']:.2f} | {ng['rps']:,.0f} | "
+            print(f"| {name} | {size} | {i} | {sb['rps']:,.0f} | {sb['p50']:.2f} | {sb['p99']:.2f} | {sb['us_per_request']:.1f} | {ng['rps']:,.0f} | "
                   f"{ng['p99']:.2f} | {sb['rps'] / ng['rps']:.2f}x |")
     print(f"\nSwitchboard RSS after the run: {rss:.1f} MB")
     return 0

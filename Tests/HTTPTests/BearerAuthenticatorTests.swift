@@ -56,8 +56,10 @@ final class BearerAuthenticatorTests: XCTestCase {
             for _ in 0..<3 { XCTAssertEqual(Self.outcome(auth, "Bearer \(alice.token)"), "alice@example.com") }
             XCTAssertEqual(Self.outcome(auth, "Bearer \(oldAlice.token)"), "401", "revoked by the password change")
             XCTAssertEqual(Self.outcome(auth, "Bearer \(bob.token)"), "401", "account deleted")
-            clock.now += 2
-            XCTAssertEqual(Self.outcome(auth, "Bearer \(alice.token)"), "check", "the cached version went stale")
+            clock.now += 1
+            XCTAssertEqual(Self.outcome(auth, "Bearer \(alice.token)"), "alice@example.com", "stale: used while it is refreshed")
+            clock.now += 1
+            XCTAssertEqual(Self.outcome(auth, "Bearer \(alice.token)"), "check", "too old to use")
             versions.remember("alice@example.com", 2)
             clock.now = alice.expiresAt
             versions.remember("alice@example.com", 2)
