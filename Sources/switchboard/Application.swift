@@ -56,9 +56,13 @@ final class Application {
         let versions = CredentialVersions(database: pool, now: { Date().timeIntervalSince1970 })
         let auth = BearerAuthenticator(signer: signer, versions: versions, now: now)
         let admin = adminComponent, domain = configuration.xmppDomain
+        let groups = GroupService(
+            domain: domain, mucDomain: configuration.mucDomain, component: configuration.adminComponentDomain,
+            database: pool, ejabberdDatabase: ejabberdPool, request: { iq in try? await admin.request(iq) }, logger: logger)
         let accounts = AccountService(
             domain: domain, sipDomain: configuration.sipDomain, database: pool, ejabberdDatabase: ejabberdPool,
-            versions: versions, admin: { command in await admin.run(command, on: domain) }, signer: signer, now: now, logger: logger)
+            versions: versions, admin: { command in await admin.run(command, on: domain) },
+            destroyOwnedGroups: { owner in await groups.destroyAll(ownedBy: owner) }, signer: signer, now: now, logger: logger)
         var router = Router()
         let pool = self.pool
         HealthRoutes.install(on: &router, checks: [
@@ -74,6 +78,7 @@ final class Application {
             loginPerUserPerMinute: configuration.loginLimitPerUser, loginPerAddressPerMinute: configuration.loginLimitPerAddress,
             registerPerAddressPerHour: configuration.registerLimitPerAddress, now: { Date().timeIntervalSince1970 })
         AccountRoutes.install(on: &router, accounts: accounts, limits: limits, auth: auth)
+        GroupRoutes.install(on: &router, groups: groups, auth: auth)
 
         let server = HTTPServer(router: router, logger: logger)
         try server.start(host: configuration.http.host, port: configuration.http.port)

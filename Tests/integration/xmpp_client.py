@@ -40,3 +40,17 @@ async def _session(jid, password, port, work):
         return await work(client)
     finally:
         await asyncio.wait_for(client.disconnect(), 5)
+
+
+def can_join_room(jid: str, password: str, port: int, room: str) -> bool:
+    """Logs in and tries to enter the MUC room; False when the room refuses (e.g. members-only)."""
+    from slixmpp.exceptions import PresenceError
+
+    async def work(client):
+        client.register_plugin("xep_0045")
+        try:
+            await client.plugin["xep_0045"].join_muc_wait(room, jid.split("@")[0], timeout=5, maxstanzas=0)
+            return True
+        except PresenceError:
+            return False
+    return run_session(jid, password, port, work)

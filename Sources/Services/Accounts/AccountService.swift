@@ -30,6 +30,7 @@ public final class AccountService {
     private let ejabberdDatabase: DatabasePool
     private let versions: CredentialVersions
     private let admin: AdminCommands
+    private let destroyOwnedGroups: @LoopActor (String) async -> Bool
     private let signer: ClientTokenSigner
     private let now: @Sendable () -> Int64
     private let logger: Logger
@@ -38,7 +39,8 @@ public final class AccountService {
                                              salt: SecureRandom.bytes(16), iterations: 4096)
 
     public init(domain: String, sipDomain: String, database: DatabasePool, ejabberdDatabase: DatabasePool,
-                versions: CredentialVersions, admin: @escaping AdminCommands, signer: ClientTokenSigner,
+                versions: CredentialVersions, admin: @escaping AdminCommands,
+                destroyOwnedGroups: @escaping @LoopActor (String) async -> Bool, signer: ClientTokenSigner,
                 now: @escaping @Sendable () -> Int64, logger: Logger) {
         self.domain = domain
         self.sipDomain = sipDomain
@@ -46,6 +48,7 @@ public final class AccountService {
         self.ejabberdDatabase = ejabberdDatabase
         self.versions = versions
         self.admin = admin
+        self.destroyOwnedGroups = destroyOwnedGroups
         self.signer = signer
         self.now = now
         self.logger = logger
@@ -107,8 +110,10 @@ public final class AccountService {
         return .success(session(username, version: version))
     }
 
-    /// Deletes the account and what Switchboard keeps for it. Idempotent.
+    /// Deletes the account, its rooms and what Switchboard keeps for it. Idempotent: after a failure
+    /// the call can simply be made again.
     public func delete(jid: String) async -> Result<Void, Failure> {
+        guard await destroyOwnedGroups(jid) else { return .failure(.xmppUnavailable) }
         switch await admin(.deleteUser(jid: jid)) {
         case .completed?, .notFound?: break
         case .alreadyExists?, .failed?, nil: return .failure(.xmppUnavailable)
@@ -119,7 +124,6 @@ public final class AccountService {
                 CredentialVersions.delete(jid),
                 Statement("DELETE FROM subscriber WHERE username = $1 AND domain = $2", [username, sipDomain]),
                 Statement("DELETE FROM push_registrations WHERE jid = $1", [jid]),
-                Statement("DELETE FROM groups WHERE owner_jid = $1", [jid]),
             ])
         } catch {
             return .failure(.databaseUnavailable)

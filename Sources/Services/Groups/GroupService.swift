@@ -1,0 +1,228 @@
+import Logging
+import Loop
+import XMPPComponent
+
+/// Groups (CONTRACTS §1) are members-only MUC rooms that the admin component creates and manages
+/// without joining. ejabberd holds the memberships; the `groups` table holds owner and name.
+@LoopActor
+public final class GroupService {
+    public enum Failure: Error, Equatable, Sendable {
+        case invalidName, invalidMember, notFound, forbidden, xmppUnavailable, databaseUnavailable
+    }
+
+    public struct Group: Equatable, Sendable {
+        public let jid: String
+        public let name: String
+        public let owner: String
+        public let members: [String]
+    }
+
+    /// Sends an IQ from the admin component; nil when ejabberd could not be asked.
+    public typealias Request = @LoopActor (XMLElement) async -> XMLElement?
+
+    public static let maximumNameBytes = 256
+    public static let maximumMembers = 500
+
+    private let domain: String
+    private let mucDomain: String
+    private let component: String
+    private let database: DatabasePool
+    private let ejabberdDatabase: DatabasePool
+    private let request: Request
+    private let logger: Logger
+
+    public init(domain: String, mucDomain: String, component: String, database: DatabasePool, ejabberdDatabase: DatabasePool,
+                request: @escaping Request, logger: Logger) {
+        self.domain = domain
+        self.mucDomain = mucDomain
+        self.component = component
+        self.database = database
+        self.ejabberdDatabase = ejabberdDatabase
+        self.request = request
+        self.logger = logger
+    }
+
+    public func create(owner: String, name: String, members requested: [String]) async -> Result<Group, Failure> {
+        guard !name.isEmpty, name.utf8.count <= Self.maximumNameBytes, !name.contains(where: { $0.isNewline }) else {
+            return .failure(.invalidName)
+        }
+        let members: [String]
+        switch await validMembers(requested, excluding: owner) {
+        case .failure(let failure): return .failure(failure)
+        case .success(let valid): members = valid
+        }
+        let room = "\(Base32.random(bytes: 10))@\(mucDomain)"
+        guard await succeeded(XEP0045.createRoom(room, name: name, from: component)) else { return .failure(.xmppUnavailable) }
+        let ownerSet = await succeeded(XEP0045.setAffiliation("owner", of: [owner], in: room, from: component))
+        let membersSet = members.isEmpty ? true : await succeeded(XEP0045.setAffiliation("member", of: members, in: room, from: component))
+        guard ownerSet, membersSet else {
+            _ = await request(XEP0045.destroyRoom(room, from: component))
+            return .failure(.xmppUnavailable)
+        }
+        do {
+            _ = try await database.query("INSERT INTO groups (room_jid, owner_jid, name) VALUES ($1, $2, $3)", [room, owner, name])
+        } catch {
+            _ = await request(XEP0045.destroyRoom(room, from: component))
+            return .failure(.databaseUnavailable)
+        }
+        return .success(Group(jid: room, name: name, owner: owner, members: members))
+    }
+
+    public func get(caller: String, room: String) async -> Result<Group, Failure> {
+        switch await load(room) {
+        case .failure(let failure): return .failure(failure)
+        case .success(let group):
+            guard group.owner == caller || group.members.contains(caller) else { return .failure(.forbidden) }
+            return .success(group)
+        }
+    }
+
+    public func addMembers(caller: String, room: String, members: [String]) async -> Result<Group, Failure> {
+        await change(caller: caller, room: room, members: members, affiliation: "member", onlySelfAllowed: false)
+    }
+
+    /// The owner removes anyone but itself; a member may remove only itself (leave).
+    public func removeMembers(caller: String, room: String, members: [String]) async -> Result<Group, Failure> {
+        await change(caller: caller, room: room, members: members, affiliation: "none", onlySelfAllowed: true)
+    }
+
+    public func destroy(caller: String, room: String) async -> Result<Void, Failure> {
+        switch await owned(room, by: caller) {
+        case .failure(let failure): return .failure(failure)
+        case .success: break
+        }
+        guard await succeeded(XEP0045.destroyRoom(room, from: component)) else { return .failure(.xmppUnavailable) }
+        do {
+            _ = try await database.query("DELETE FROM groups WHERE room_jid = $1", [room])
+        } catch {
+            return .failure(.databaseUnavailable)
+        }
+        return .success(())
+    }
+
+    /// Destroys every room `owner` owns (account deletion); true when all went.
+    public func destroyAll(ownedBy owner: String) async -> Bool {
+        guard let rooms = try? await database.query("SELECT room_jid FROM groups WHERE owner_jid = $1", [owner]) else { return false }
+        var all = true
+        for row in rooms.rows {
+            guard let room = row[0] else { continue }
+            if await succeeded(XEP0045.destroyRoom(room, from: component)) {
+                _ = try? await database.query("DELETE FROM groups WHERE room_jid = $1", [room])
+            } else {
+                all = false
+            }
+        }
+        return all
+    }
+
+    // MARK: Steps
+
+    private func change(caller: String, room: String, members: [String], affiliation: String, onlySelfAllowed: Bool) async -> Result<Group, Failure> {
+        let group: Group
+        switch await load(room) {
+        case .failure(let failure): return .failure(failure)
+        case .success(let loaded): group = loaded
+        }
+        let isOwner = group.owner == caller
+        let valid: [String]
+        switch await validMembers(members, excluding: group.owner) {
+        case .failure(let failure): return .failure(failure)
+        case .success(let list): valid = list
+        }
+        if !isOwner {
+            guard onlySelfAllowed, valid == [caller], group.members.contains(caller) else { return .failure(.forbidden) }
+        }
+        if !valid.isEmpty {
+            guard await succeeded(XEP0045.setAffiliation(affiliation, of: valid, in: room, from: component)) else {
+                return .failure(.xmppUnavailable)
+            }
+        }
+        return await load(room)
+    }
+
+    private func owned(_ room: String, by caller: String) async -> Result<Void, Failure> {
+        guard isRoomJID(room) else { return .failure(.notFound) }
+        do {
+            let row = try await database.query("SELECT owner_jid FROM groups WHERE room_jid = $1", [room])
+            guard let owner = row.value(0, "owner_jid") else { return .failure(.notFound) }
+            return owner == caller ? .success(()) : .failure(.forbidden)
+        } catch {
+            return .failure(.databaseUnavailable)
+        }
+    }
+
+    private func load(_ room: String) async -> Result<Group, Failure> {
+        guard isRoomJID(room) else { return .failure(.notFound) }
+        let row: QueryResult
+        do {
+            row = try await database.query("SELECT owner_jid, name FROM groups WHERE room_jid = $1", [room])
+        } catch {
+            return .failure(.databaseUnavailable)
+        }
+        guard let owner = row.value(0, "owner_jid"), let name = row.value(0, "name") else { return .failure(.notFound) }
+        guard let answer = await request(XEP0045.listAffiliation("member", in: room, from: component)),
+              answer[attribute: "type"] == "result"
+        else { return .failure(.xmppUnavailable) }
+        return .success(Group(jid: room, name: name, owner: owner, members: XEP0045.jids(in: answer).sorted()))
+    }
+
+    /// Local accounts only: `user@domain` with a nodeprep'ed localpart that ejabberd knows.
+    private func validMembers(_ members: [String], excluding owner: String) async -> Result<[String], Failure> {
+        guard members.count <= Self.maximumMembers else { return .failure(.invalidMember) }
+        var localparts: [String] = []
+        for member in Set(members.map { $0.lowercased() }) where member != owner {
+            let parts = member.split(separator: "@", omittingEmptySubsequences: false)
+            guard parts.count == 2, parts[1] == domain, let local = AccountRules.username(String(parts[0])) else {
+                return .failure(.invalidMember)
+            }
+            localparts.append(local)
+        }
+        guard !localparts.isEmpty else { return .success([]) }
+        do {
+            let known = try await ejabberdDatabase.query(
+                "SELECT username FROM users WHERE server_host = $1 AND username = ANY($2::text[])",
+                [domain, "{" + localparts.map { "\"\($0)\"" }.joined(separator: ",") + "}"])
+            guard known.rows.count == localparts.count else { return .failure(.invalidMember) }
+        } catch {
+            return .failure(.databaseUnavailable)
+        }
+        return .success(localparts.sorted().map { "\($0)@\(domain)" })
+    }
+
+    private func isRoomJID(_ jid: String) -> Bool {
+        let parts = jid.split(separator: "@", omittingEmptySubsequences: false)
+        return parts.count == 2 && parts[1] == mucDomain && !parts[0].isEmpty && parts[0].utf8.allSatisfy(Base32.isDigit)
+    }
+
+    private func succeeded(_ iq: XMLElement) async -> Bool {
+        guard let answer = await request(iq) else { return false }
+        if let (type, condition) = Stanza.errorCondition(answer) {
+            logger.warning("MUC request refused", metadata: ["to": "\(iq[attribute: "to"] ?? "")", "error": "\(type)/\(condition)"])
+            return false
+        }
+        return true
+    }
+}
+
+/// Lower-case RFC 4648 base32 without padding, for room names nobody can guess.
+enum Base32 {
+    private static let alphabet = Array("abcdefghijklmnopqrstuvwxyz234567".utf8)
+
+    static func random(bytes count: Int) -> String {
+        var out: [UInt8] = []
+        var buffer: UInt32 = 0
+        var bits = 0
+        for byte in SecureRandom.bytes(count) {
+            buffer = buffer << 8 | UInt32(byte)
+            bits += 8
+            while bits >= 5 {
+                bits -= 5
+                out.append(alphabet[Int(buffer >> UInt32(bits) & 31)])
+            }
+        }
+        if bits > 0 { out.append(alphabet[Int(buffer << UInt32(5 - bits) & 31)]) }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static func isDigit(_ c: UInt8) -> Bool { alphabet.contains(c) }
+}
