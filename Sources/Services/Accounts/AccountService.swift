@@ -175,10 +175,14 @@ public final class AccountService {
         return Session(jid: jid, token: issued.token, expiresAt: issued.expiresAt, sipUsername: username, sipDomain: sipDomain)
     }
 
-    /// CPU-heavy work (PBKDF2, about a millisecond) off the loop, so other requests do not wait for it.
+    /// CPU-heavy work (PBKDF2, about a millisecond) runs here, off the loop, one at a time and at a
+    /// lower priority: a login flood then takes at most one core and the loop keeps the other
+    /// (measured: bench/login_flood.py).
+    private static let passwordChecks = DispatchQueue(label: "switchboard.password-checks", qos: .utility)
+
     private static func offLoop<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
         await withCheckedContinuation { continuation in
-            DispatchQueue.global(qos: .userInitiated).async { continuation.resume(returning: work()) }
+            passwordChecks.async { continuation.resume(returning: work()) }
         }
     }
 }
