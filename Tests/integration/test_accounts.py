@@ -169,3 +169,18 @@ def test_delete_removes_everything_and_is_idempotent(switchboard, postgres):
     again = register(switchboard.url, name, "another password")
     assert again.status_code == 201
     assert requests.get(f"{switchboard.url}/api/v1/turn/credentials", headers=bearer(session)).status_code == 401
+
+
+def test_registration_is_undone_when_the_sip_row_cannot_be_written(switchboard, postgres):
+    """The XMPP account is created first; when the database then refuses the SIP row, it is removed
+    again: no XMPP account without its SIP row (CONTRACTS §1)."""
+    name, password = unique(), "undo me please"
+    postgres.psql("REVOKE INSERT, UPDATE ON subscriber FROM ejabberd", database=postgres.database)
+    try:
+        r = register(switchboard.url, name, password)
+        assert r.status_code == 503 and r.json()["error"]["code"] == "database_unavailable", r.text
+    finally:
+        postgres.psql("GRANT INSERT, UPDATE ON subscriber TO ejabberd", database=postgres.database)
+    assert postgres.psql(f"SELECT count(*) FROM users WHERE username = '{name}'") == "0", "the XMPP account was removed"
+    assert not can_log_in_over_xmpp(f"{name}@{DOMAIN}", password)
+    assert register(switchboard.url, name, password).status_code == 201, "and the name is free again"
