@@ -34,8 +34,9 @@ public final class ComponentConnection {
         case notConnected, timedOut, disconnected
     }
 
-    /// Answers IQ requests (get/set) the component itself does not know; nil means not handled.
-    public var requestHandler: (@LoopActor (XMLElement) -> XMLElement?)?
+    /// Answers IQ requests (get/set) the component itself does not know, possibly after I/O; nil
+    /// means not handled (answered `service-unavailable`).
+    public var requestHandler: (@Sendable @LoopActor (XMLElement) async -> XMLElement?)?
 
     public let settings: Settings
     public private(set) var isReady = false
@@ -225,8 +226,11 @@ public final class ComponentConnection {
             send(Stanza.result(to: stanza))
         } else if type == "get", stanza.child("query", namespace: XEP0030.infoNamespace) != nil {
             send(XEP0030.infoResult(to: stanza, identity: settings.identity, features: settings.features))
-        } else if let answer = requestHandler?(stanza) {
-            send(answer)
+        } else if let handler = requestHandler {
+            spawnOnLoop { [weak self] in
+                let answer = await handler(stanza)
+                self?.send(answer ?? Stanza.error(to: stanza, type: "cancel", condition: "service-unavailable"))
+            }
         } else {
             send(Stanza.error(to: stanza, type: "cancel", condition: "service-unavailable"))
         }

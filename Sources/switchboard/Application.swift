@@ -79,6 +79,13 @@ final class Application {
             registerPerAddressPerHour: configuration.registerLimitPerAddress, now: { Date().timeIntervalSince1970 })
         AccountRoutes.install(on: &router, accounts: accounts, limits: limits, auth: auth)
         GroupRoutes.install(on: &router, groups: groups, auth: auth)
+        let registrations = PushRegistrations(database: pool, logger: logger)
+        PushRoutes.install(on: &router, registrations: registrations, pushJID: configuration.pushComponentDomain, auth: auth)
+        // The XEP-0357 app server: answer every publish before any provider is involved.
+        pushComponent.requestHandler = { iq in
+            guard let publish = XEP0357.publish(in: iq) else { return nil }
+            return XEP0357.reply(to: iq, await registrations.answer(publish))
+        }
 
         let server = HTTPServer(router: router, logger: logger)
         try server.start(host: configuration.http.host, port: configuration.http.port)

@@ -54,3 +54,28 @@ def can_join_room(jid: str, password: str, port: int, room: str) -> bool:
         except PresenceError:
             return False
     return run_session(jid, password, port, work)
+
+
+def enable_push(jid: str, password: str, port: int, push_jid: str, node: str, secret: str | None) -> None:
+    """XEP-0357 enable with a publish-options form carrying the secret, then a normal logout (which
+    keeps the registration: the user is now offline and gets pushes)."""
+    from slixmpp.xmlstream import ET
+
+    async def work(client):
+        form = ""
+        if secret is not None:
+            form = ("<x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE'>"
+                    "<value>http://jabber.org/protocol/pubsub#publish-options</value></field>"
+                    f"<field var='secret'><value>{secret}</value></field></x>")
+        iq = client.make_iq_set()
+        iq.append(ET.fromstring(f"<enable xmlns='urn:xmpp:push:0' jid='{push_jid}' node='{node}'>{form}</enable>"))
+        await iq.send(timeout=5)
+    run_session(jid, password, port, work)
+
+
+def send_message(jid: str, password: str, port: int, to: str, body: str) -> None:
+    async def work(client):
+        client.send_message(mto=to, mbody=body, mtype="chat")
+        import asyncio
+        await asyncio.sleep(0.3)  # let it leave before the stream closes
+    run_session(jid, password, port, work)
