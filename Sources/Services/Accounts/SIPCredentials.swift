@@ -1,5 +1,3 @@
-import COpenSSL
-
 /// The Kamailio `subscriber` row of an account (CONTRACTS §2): HA1 = MD5("user:realm:password") and
 /// HA1B = MD5("user@domain:realm:password"); the plain password column stays empty.
 public struct SIPCredentials: Equatable, Sendable {
@@ -16,13 +14,7 @@ public struct SIPCredentials: Equatable, Sendable {
         ha1b = Self.md5Hex("\(username)@\(domain):\(realm):\(password)")
     }
 
-    static func md5Hex(_ text: String) -> String {
-        let bytes = Array(text.utf8)
-        var digest = [UInt8](repeating: 0, count: 16)
-        var length: UInt32 = 0
-        precondition(EVP_Digest(bytes, bytes.count, &digest, &length, EVP_md5(), nil) == 1)
-        return Hex.lower(digest)
-    }
+    static func md5Hex(_ text: String) -> String { Hex.lower(Digest.md5(Array(text.utf8))) }
 
     /// Insert or refresh the row (a login after a password change elsewhere refreshes it).
     public var upsert: Statement {

@@ -1,0 +1,46 @@
+/// Every provider answer, classified into the few cases that drive behaviour (as Sygnal does): the
+/// retry policy, token clean-up and the XMPP answer all follow from the case alone.
+public enum ProviderOutcome: Equatable, Sendable {
+    case delivered
+    /// Transient (5xx, 429, timeouts): retry with backoff, at the earliest after `after` seconds.
+    case retry(after: Double?)
+    /// The token is dead; clear it. `since` (APNs 410 timestamp, ms) when the provider says.
+    case tokenDead(since: Int64?)
+    /// Our credentials or configuration are wrong (expired provider token, wrong topic): no retry of
+    /// this push; the provider needs attention.
+    case configuration(String)
+    /// The request itself was refused (payload too large, bad argument): no retry, token kept.
+    case rejected(String)
+
+    /// APNs: status, the `reason` of the JSON body, its `timestamp`, and `Retry-After`.
+    public static func apns(status: Int, body: JSONValue?, retryAfter: String?) -> ProviderOutcome {
+        let reason = body?["reason"]?.stringValue ?? ""
+        switch (status, reason) {
+        case (200, _): return .delivered
+        case (410, _): return .tokenDead(since: body?["timestamp"]?.int64Value)
+        case (400, "BadDeviceToken"), (400, "DeviceTokenNotForTopic"): return .tokenDead(since: nil)
+        case (403, _), (400, "TopicDisallowed"), (400, "BadTopic"), (429, "TooManyProviderTokenUpdates"): return .configuration(reason)
+        case (429, _), (500...599, _): return .retry(after: retryAfter.flatMap(Double.init))
+        default: return .rejected(reason.isEmpty ? "status \(status)" : reason)
+        }
+    }
+
+    /// FCM HTTP v1: status, the error's `details[].errorCode` (or its `status`), and `Retry-After`.
+    public static func fcm(status: Int, body: JSONValue?, retryAfter: String?) -> ProviderOutcome {
+        guard status != 200 else { return .delivered }
+        let error = body?["error"]
+        var code = error?["status"]?.stringValue ?? ""
+        if case .array(let details)? = error?["details"], let detail = details.compactMap({ $0["errorCode"]?.stringValue }).first {
+            code = detail
+        }
+        switch code {
+        case "UNREGISTERED", "SENDER_ID_MISMATCH": return .tokenDead(since: nil)
+        case "QUOTA_EXCEEDED", "UNAVAILABLE", "INTERNAL": return .retry(after: retryAfter.flatMap(Double.init))
+        case "THIRD_PARTY_AUTH_ERROR", "PERMISSION_DENIED", "UNAUTHENTICATED": return .configuration(code)
+        default:
+            if status == 401 || status == 403 { return .configuration(code.isEmpty ? "status \(status)" : code) }
+            if status == 429 || status >= 500 { return .retry(after: retryAfter.flatMap(Double.init)) }
+            return .rejected(code.isEmpty ? "status \(status)" : code)
+        }
+    }
+}

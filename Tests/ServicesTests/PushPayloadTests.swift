@@ -1,0 +1,100 @@
+import Foundation
+import Services
+import XCTest
+
+final class PushPayloadTests: XCTestCase {
+    func testMessagePushCarriesNoText() {
+        let kind = PushKind.message(sender: "bob@example.com", conversation: "bob@example.com")
+        XCTAssertEqual(APNsRequest.payload(kind).text,
+                       #"{"aps":{"alert":{"loc-key":"NEW_MESSAGE"},"sound":"default","mutable-content":1},"type":"message","sender":"bob@example.com"}"#)
+        XCTAssertEqual(APNsRequest.payload(.message(sender: nil, conversation: nil)).text,
+                       #"{"aps":{"alert":{"loc-key":"NEW_MESSAGE"},"sound":"default","mutable-content":1},"type":"message"}"#)
+        let headers = Dictionary(uniqueKeysWithValues: APNsRequest.headers(kind, appID: "com.example.chat", now: 1000))
+        XCTAssertEqual(headers, ["apns-push-type": "alert", "apns-topic": "com.example.chat", "apns-priority": "10",
+                                 "apns-expiration": "87400", "apns-collapse-id": "bob@example.com"])
+    }
+
+    func testLongConversationKeysAreHashedToAValidCollapseID() {
+        let long = String(repeating: "r", count: 60) + "@conference.example.com"
+        let headers = Dictionary(uniqueKeysWithValues: APNsRequest.headers(.message(sender: nil, conversation: long), appID: "a.b", now: 0))
+        XCTAssertEqual(headers["apns-collapse-id"]?.utf8.count, 32)
+    }
+
+    func testCallAndCancelAreVoIPPushesThatExpireAtOnce() {
+        let call = PushKind.call(callID: "c1", caller: "alice@example.com", callerDisplay: "Alice", callee: "bob@example.com")
+        XCTAssertEqual(APNsRequest.payload(call).text,
+                       #"{"type":"call","call_id":"c1","caller":"alice@example.com","caller_display":"Alice","callee":"bob@example.com"}"#)
+        XCTAssertEqual(Dictionary(uniqueKeysWithValues: APNsRequest.headers(call, appID: "com.example.chat", now: 5)),
+                       ["apns-push-type": "voip", "apns-topic": "com.example.chat.voip", "apns-priority": "10", "apns-expiration": "0"])
+        XCTAssertEqual(APNsRequest.payload(.callCancelled(callID: "c1", reason: "answered_elsewhere")).text,
+                       #"{"type":"call_cancelled","call_id":"c1","reason":"answered_elsewhere"}"#)
+    }
+
+    func testFCMBodiesAreDataOnlyWithStringValues() {
+        let call = PushKind.call(callID: "c1", caller: "alice@example.com", callerDisplay: nil, callee: "bob@example.com")
+        XCTAssertEqual(FCMRequest.body(call, token: "tok", ringSeconds: 30).text,
+                       #"{"message":{"token":"tok","data":{"type":"call","call_id":"c1","caller":"alice@example.com","caller_display":"alice@example.com","callee":"bob@example.com"},"android":{"priority":"high","ttl":"30s"}}}"#)
+        XCTAssertEqual(FCMRequest.body(.message(sender: nil, conversation: nil), token: "tok", ringSeconds: 30).text,
+                       #"{"message":{"token":"tok","data":{"type":"message"},"android":{"priority":"high","ttl":"86400s"}}}"#)
+        XCTAssertEqual(FCMRequest.assertionClaims(clientEmail: "sa@p.iam.gserviceaccount.com", tokenURI: "https://oauth2.googleapis.com/token", now: 100).text,
+                       #"{"iss":"sa@p.iam.gserviceaccount.com","scope":"https://www.googleapis.com/auth/firebase.messaging","aud":"https://oauth2.googleapis.com/token","iat":100,"exp":3700}"#)
+    }
+
+    private func json(_ text: String) -> JSONValue { try! JSONValue.parse(Array(text.utf8)) }
+
+    func testAPNsClassificationTable() {
+        let table: [(Int, String?, String?, ProviderOutcome)] = [
+            (200, nil, nil, .delivered),
+            (410, #"{"reason":"Unregistered","timestamp":1700000000000}"#, nil, .tokenDead(since: 1_700_000_000_000)),
+            (400, #"{"reason":"BadDeviceToken"}"#, nil, .tokenDead(since: nil)),
+            (400, #"{"reason":"DeviceTokenNotForTopic"}"#, nil, .tokenDead(since: nil)),
+            (400, #"{"reason":"PayloadTooLarge"}"#, nil, .rejected("PayloadTooLarge")),
+            (403, #"{"reason":"ExpiredProviderToken"}"#, nil, .configuration("ExpiredProviderToken")),
+            (403, #"{"reason":"InvalidProviderToken"}"#, nil, .configuration("InvalidProviderToken")),
+            (400, #"{"reason":"TopicDisallowed"}"#, nil, .configuration("TopicDisallowed")),
+            (429, #"{"reason":"TooManyProviderTokenUpdates"}"#, nil, .configuration("TooManyProviderTokenUpdates")),
+            (429, #"{"reason":"TooManyRequests"}"#, "7", .retry(after: 7)),
+            (500, #"{"reason":"InternalServerError"}"#, nil, .retry(after: nil)),
+            (503, #"{"reason":"ServiceUnavailable"}"#, "2", .retry(after: 2)),
+        ]
+        for (status, body, retryAfter, expected) in table {
+            XCTAssertEqual(ProviderOutcome.apns(status: status, body: body.map(json), retryAfter: retryAfter), expected, "\(status) \(body ?? "")")
+        }
+    }
+
+    func testFCMClassificationTable() {
+        func error(_ status: String, _ code: String?) -> String {
+            let details = code.map { #","details":[{"@type":"type.googleapis.com/google.firebase.fcm.v1.FcmError","errorCode":"\#($0)"}]"# } ?? ""
+            return #"{"error":{"code":0,"message":"m","status":"\#(status)"\#(details)}}"#
+        }
+        let table: [(Int, String?, String?, ProviderOutcome)] = [
+            (200, #"{"name":"projects/p/messages/1"}"#, nil, .delivered),
+            (404, error("NOT_FOUND", "UNREGISTERED"), nil, .tokenDead(since: nil)),
+            (403, error("PERMISSION_DENIED", "SENDER_ID_MISMATCH"), nil, .tokenDead(since: nil)),
+            (429, error("RESOURCE_EXHAUSTED", "QUOTA_EXCEEDED"), "60", .retry(after: 60)),
+            (503, error("UNAVAILABLE", "UNAVAILABLE"), nil, .retry(after: nil)),
+            (500, error("INTERNAL", "INTERNAL"), nil, .retry(after: nil)),
+            (401, error("UNAUTHENTICATED", nil), nil, .configuration("UNAUTHENTICATED")),
+            (401, error("UNAUTHENTICATED", "THIRD_PARTY_AUTH_ERROR"), nil, .configuration("THIRD_PARTY_AUTH_ERROR")),
+            (400, error("INVALID_ARGUMENT", "INVALID_ARGUMENT"), nil, .rejected("INVALID_ARGUMENT")),
+            (502, nil, nil, .retry(after: nil)),
+        ]
+        for (status, body, retryAfter, expected) in table {
+            XCTAssertEqual(ProviderOutcome.fcm(status: status, body: body.map(json), retryAfter: retryAfter), expected, "\(status) \(body ?? "")")
+        }
+    }
+
+    func testProviderTokenIsReusedThenRenewed() throws {
+        let pem = try TestSupport.python("""
+            from cryptography.hazmat.primitives import serialization
+            from cryptography.hazmat.primitives.asymmetric import ec
+            print(ec.generate_private_key(ec.SECP256R1()).private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode())
+            """).output
+        var provider = APNsProviderToken(key: try SigningKey(pem: pem, algorithm: .es256), keyID: "ABC123DEFG", teamID: "DEF123ABCG")
+        let first = provider.token(now: 1000)
+        XCTAssertEqual(provider.token(now: 1000 + 39 * 60), first, "reused for 40 minutes")
+        let second = provider.token(now: 1000 + 40 * 60)
+        XCTAssertNotEqual(second, first, "renewed after 40 minutes, well before Apple's 60")
+        XCTAssertEqual(provider.token(now: 1000 + 41 * 60), second)
+    }
+}
