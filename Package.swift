@@ -22,7 +22,7 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CIDN", pkgConfig: "libidn", providers: [.apt(["libidn-dev"])]),
         // The one C shim: wrappers for variadic and macro-only C APIs that Swift cannot call.
-        .target(name: "CShims", dependencies: ["CMHD", "COpenSSL", "CIDN"]),
+        .target(name: "CShims", dependencies: ["CMHD", "COpenSSL", "CIDN", "CCurl"]),
 
         .target(name: "Loop"),
         .target(
@@ -31,7 +31,7 @@ let package = Package(
         ),
         .target(
             name: "Services",
-            dependencies: ["Loop", "XMPPComponent", "CLibPQ", "COpenSSL", "CShims", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["Loop", "XMPPComponent", "CLibPQ", "COpenSSL", "CCurl", "CShims", .product(name: "Logging", package: "swift-log")]
         ),
         .target(
             name: "HTTP",

@@ -13,6 +13,7 @@ public final class WatchedDescriptor: @unchecked Sendable {
     private var readSource: DispatchSourceRead?
     private var writeSource: DispatchSourceWrite?
     private var writeSuspended = true
+    private var readSuspended = false
     private var pendingCancels = 0
     private var onClosed: (() -> Void)?
 
@@ -43,6 +44,14 @@ public final class WatchedDescriptor: @unchecked Sendable {
         if wanted { writeSource.resume() } else { writeSource.suspend() }
     }
 
+    /// Turns read readiness notifications on or off (they start on).
+    public func setReadInterest(_ wanted: Bool) {
+        EventLoop.assertOnLoop()
+        guard let readSource, wanted == readSuspended else { return }
+        readSuspended = !wanted
+        if wanted { readSource.resume() } else { readSource.suspend() }
+    }
+
     /// Cancels the sources; `closed` runs once both cancel handlers have run, and is where the owner
     /// closes the fd (or calls the C library's close, e.g. `PQfinish`).
     public func close(then closed: @escaping () -> Void) {
@@ -55,6 +64,7 @@ public final class WatchedDescriptor: @unchecked Sendable {
             writeSource.cancel()
         }
         pendingCancels += 1
+        if readSuspended { readSource?.resume(); readSuspended = false }
         readSource?.cancel()
         readSource = nil
         writeSource = nil

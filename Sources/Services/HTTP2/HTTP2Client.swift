@@ -1,0 +1,258 @@
+import CCurl
+import CShims
+import Loop
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The outbound HTTP/2 client shared by the push providers: libcurl multi with multiplexing,
+/// driven by the loop (../shared/reference/swift-dispatch-c-stack.md §5b). One connection per host,
+/// streams multiplexed on it; a cap on requests in flight (the rest wait in order); a deadline per
+/// request; a connection that fails or gets GOAWAY is replaced by curl on the next request.
+@LoopActor
+public final class HTTP2Client {
+    public struct Request: Sendable {
+        public var url: String
+        public var method = "POST"
+        public var headers: [(String, String)] = []
+        public var body: [UInt8] = []
+        public var timeout = 10.0
+
+        public init(url: String, headers: [(String, String)] = [], body: [UInt8] = [], timeout: Double = 10) {
+            self.url = url
+            self.headers = headers
+            self.body = body
+            self.timeout = timeout
+        }
+    }
+
+    public struct Response: Sendable {
+        public let status: Int
+        /// Lowercased names.
+        public let headers: [String: String]
+        public let body: [UInt8]
+        /// 2 for HTTP/2.
+        public let httpVersion: Int
+    }
+
+    public enum Failure: Error, Equatable, Sendable {
+        /// Connection refused, TLS failure, timeout, reset: transient for a push.
+        case transport(String)
+    }
+
+    public let maximumInFlight: Int
+    private let caFile: String?
+    private let multi: UnsafeMutableRawPointer
+    private var sockets: [Int32: WatchedDescriptor] = [:]
+    private lazy var timer = LoopTimer { [unowned self] in LoopActor.assumeIsolated { self.action(socket: CURL_SOCKET_TIMEOUT, events: 0) } }
+    private var inFlight = 0
+    /// Transfers in curl's hands.
+    private var active: [ObjectIdentifier: Transfer] = [:]
+    private var waiting: [Transfer] = []
+    /// Connections opened so far (CURLINFO_NUM_CONNECTS summed): for tests and metrics.
+    public private(set) var connectionsOpened = 0
+
+    /// `caFile`: an extra CA bundle to trust (PUSH_CA_FILE), e.g. the local fakes' test CA.
+    public init(maximumInFlight: Int = 1000, caFile: String? = nil) {
+        Self.initializeLibrary
+        self.maximumInFlight = maximumInFlight
+        self.caFile = caFile
+        multi = curl_multi_init()
+        let context = Unmanaged.passUnretained(self).toOpaque()
+        shim_multi_setopt_long(multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX)
+        shim_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, 1)
+        shim_multi_setopt_socket(multi, socketCallback, context)
+        shim_multi_setopt_timer(multi, timerCallback, context)
+    }
+
+    private static let initializeLibrary: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
+
+    public func send(_ request: Request) async -> Result<Response, Failure> {
+        await withCheckedContinuation { continuation in
+            let transfer = Transfer(request: request, continuation: continuation)
+            if inFlight < maximumInFlight { start(transfer) } else { waiting.append(transfer) }
+        }
+    }
+
+    // MARK: Transfers
+
+    /// One request in curl's hands; kept alive (retained through CURLOPT_PRIVATE) until it is done.
+    final class Transfer {
+        let request: Request
+        let continuation: CheckedContinuation<Result<Response, Failure>, Never>
+        var easy: UnsafeMutableRawPointer?
+        var headerList: UnsafeMutablePointer<curl_slist>?
+        var responseHeaders: [String: String] = [:]
+        var responseBody: [UInt8] = []
+
+        init(request: Request, continuation: CheckedContinuation<Result<Response, Failure>, Never>) {
+            self.request = request
+            self.continuation = continuation
+        }
+    }
+
+    private func start(_ transfer: Transfer) {
+        guard let easy = curl_easy_init() else {
+            return transfer.continuation.resume(returning: .failure(.transport("curl_easy_init failed")))
+        }
+        transfer.easy = easy
+        let request = transfer.request
+        shim_easy_setopt_ptr(easy, CURLOPT_URL, request.url)
+        shim_easy_setopt_long(easy, CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_2TLS))
+        shim_easy_setopt_long(easy, CURLOPT_PIPEWAIT, 1)
+        shim_easy_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
+        shim_easy_setopt_long(easy, CURLOPT_TIMEOUT_MS, Int(request.timeout * 1000))
+        shim_easy_setopt_ptr(easy, CURLOPT_CUSTOMREQUEST, request.method)
+        if request.method == "POST" || !request.body.isEmpty {
+            shim_easy_setopt_off(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body.count))
+            request.body.withUnsafeBytes { _ = shim_easy_setopt_ptr(easy, CURLOPT_COPYPOSTFIELDS, $0.baseAddress ?? UnsafeRawPointer(bitPattern: 1)) }
+        }
+        if let caFile { shim_easy_setopt_ptr(easy, CURLOPT_CAINFO, caFile) }
+        for (name, value) in request.headers { transfer.headerList = curl_slist_append(transfer.headerList, "\(name): \(value)") }
+        // No "Expect: 100-continue" round trip.
+        transfer.headerList = curl_slist_append(transfer.headerList, "Expect:")
+        shim_easy_setopt_ptr(easy, CURLOPT_HTTPHEADER, transfer.headerList)
+        let context = Unmanaged.passRetained(transfer).toOpaque()
+        shim_easy_setopt_ptr(easy, CURLOPT_PRIVATE, context)
+        shim_easy_setopt_write(easy, bodyCallback, context)
+        shim_easy_setopt_header(easy, headerCallback, context)
+        shim_easy_setopt_closesocket(easy, closeSocketCallback, Unmanaged.passUnretained(self).toOpaque())
+        inFlight += 1
+        active[ObjectIdentifier(transfer)] = transfer
+        curl_multi_add_handle(multi, easy)
+    }
+
+    private func finishDone() {
+        var remaining: Int32 = 0
+        while let message = curl_multi_info_read(multi, &remaining) {
+            guard message.pointee.msg == CURLMSG_DONE, let easy = message.pointee.easy_handle,
+                  let raw = shim_easy_getinfo_private(easy) else { continue }
+            let transfer = Unmanaged<Transfer>.fromOpaque(raw).takeUnretainedValue()
+            let result = message.pointee.data.result
+            guard result == CURLE_OK else {
+                let failure = Failure.transport(String(cString: curl_easy_strerror(result)))
+                complete(transfer, .failure(failure))
+                // No connection could be made: every transfer waiting to share it would otherwise
+                // sit out its timeout (PIPEWAIT with one connection per host). Fail them now too.
+                if Self.connectionErrors.contains(result.rawValue) {
+                    let origin = Self.origin(transfer.request.url)
+                    for other in active.values where Self.origin(other.request.url) == origin { complete(other, .failure(failure)) }
+                }
+                continue
+            }
+            let response = Response(status: shim_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE), headers: transfer.responseHeaders,
+                                    body: transfer.responseBody,
+                                    httpVersion: shim_easy_getinfo_long(easy, CURLINFO_HTTP_VERSION) == Int(CURL_HTTP_VERSION_2_0) ? 2 : 1)
+            complete(transfer, .success(response))
+        }
+        while inFlight < maximumInFlight, !waiting.isEmpty { start(waiting.removeFirst()) }
+    }
+
+    /// CURLE codes that mean no connection could be made (nothing was sent).
+    private static let connectionErrors: Set<UInt32> = [
+        CURLE_COULDNT_RESOLVE_HOST.rawValue, CURLE_COULDNT_CONNECT.rawValue, CURLE_SSL_CONNECT_ERROR.rawValue,
+        CURLE_PEER_FAILED_VERIFICATION.rawValue,
+    ]
+
+    private func complete(_ transfer: Transfer, _ outcome: Result<Response, Failure>) {
+        guard let easy = transfer.easy, active.removeValue(forKey: ObjectIdentifier(transfer)) != nil else { return }
+        connectionsOpened += shim_easy_getinfo_long(easy, CURLINFO_NUM_CONNECTS)
+        curl_multi_remove_handle(multi, easy)
+        curl_easy_cleanup(easy)
+        curl_slist_free_all(transfer.headerList)
+        transfer.easy = nil
+        inFlight -= 1
+        Unmanaged.passUnretained(transfer).release()  // the reference CURLOPT_PRIVATE held
+        transfer.continuation.resume(returning: outcome)
+    }
+
+    /// "https://host:port" of a URL: what one connection serves.
+    static func origin(_ url: String) -> String {
+        let parts = url.split(separator: "/", maxSplits: 3, omittingEmptySubsequences: false)
+        return parts.count >= 3 ? parts[0...2].joined(separator: "/") : url
+    }
+
+    // MARK: curl's event callbacks
+
+    fileprivate func action(socket: curl_socket_t, events: Int32) {
+        var running: Int32 = 0
+        curl_multi_socket_action(multi, socket, events, &running)
+        finishDone()
+    }
+
+    /// curl says what it wants to hear about a socket.
+    fileprivate func watch(_ fd: curl_socket_t, what: Int32) {
+        if what == CURL_POLL_REMOVE {
+            sockets[fd]?.setReadInterest(false)
+            sockets[fd]?.setWriteInterest(false)
+            return
+        }
+        let watched = sockets[fd] ?? {
+            let created = WatchedDescriptor(fd: fd, onReadable: { [unowned self] in
+                LoopActor.assumeIsolated { self.action(socket: fd, events: CURL_CSELECT_IN) }
+            }, onWritable: { [unowned self] in
+                LoopActor.assumeIsolated { self.action(socket: fd, events: CURL_CSELECT_OUT) }
+            })
+            sockets[fd] = created
+            return created
+        }()
+        watched.setReadInterest(what == CURL_POLL_IN || what == CURL_POLL_INOUT)
+        watched.setWriteInterest(what == CURL_POLL_OUT || what == CURL_POLL_INOUT)
+    }
+
+    /// curl closes a socket: our sources go first, and the fd is closed in their cancel handler.
+    fileprivate func closeSocket(_ fd: curl_socket_t) {
+        if let watched = sockets.removeValue(forKey: fd) {
+            watched.close { _ = close(fd) }
+        } else {
+            close(fd)
+        }
+    }
+
+    fileprivate func schedule(milliseconds: Int) {
+        if milliseconds < 0 { timer.disarm() } else { timer.schedule(after: Double(milliseconds) / 1000) }
+    }
+}
+
+private func client(_ context: UnsafeMutableRawPointer?) -> HTTP2Client {
+    Unmanaged<HTTP2Client>.fromOpaque(context!).takeUnretainedValue()
+}
+
+private let socketCallback: curl_socket_callback = { _, fd, what, context, _ in
+    let target = client(context)
+    LoopActor.assumeIsolated { target.watch(fd, what: what) }
+    return 0
+}
+
+private let timerCallback: curl_multi_timer_callback = { _, milliseconds, context in
+    let target = client(context)
+    LoopActor.assumeIsolated { target.schedule(milliseconds: milliseconds) }
+    return 0
+}
+
+private let closeSocketCallback: curl_closesocket_callback = { context, fd in
+    let target = client(context)
+    LoopActor.assumeIsolated { target.closeSocket(fd) }
+    return 0
+}
+
+private let bodyCallback: shim_curl_data_callback = { data, size, count, context in
+    guard let data, let context else { return 0 }
+    let transfer = Unmanaged<HTTP2Client.Transfer>.fromOpaque(context).takeUnretainedValue()
+    transfer.responseBody.append(contentsOf: UnsafeRawBufferPointer(start: data, count: size * count))
+    return size * count
+}
+
+private let headerCallback: shim_curl_data_callback = { data, size, count, context in
+    guard let data, let context else { return 0 }
+    let transfer = Unmanaged<HTTP2Client.Transfer>.fromOpaque(context).takeUnretainedValue()
+    let line = String(decoding: UnsafeRawBufferPointer(start: data, count: size * count), as: UTF8.self)
+    if let colon = line.firstIndex(of: ":") {
+        let name = line[..<colon].lowercased()
+        var value = line[line.index(after: colon)...]
+        while value.first == " " { value.removeFirst() }
+        while value.last == "\r" || value.last == "\n" || value.last == " " { value.removeLast() }
+        transfer.responseHeaders[name] = String(value)
+    }
+    return size * count
+}

@@ -1,0 +1,131 @@
+import Foundation
+import Loop
+import Services
+import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The HTTP/2 client against nghttpd (a real HTTP/2 server over TLS) with a self-signed certificate
+/// trusted through the client's CA file, as the push providers trust the local fakes.
+final class HTTP2ClientTests: XCTestCase {
+    nonisolated(unsafe) static var server: Process?
+    nonisolated(unsafe) static var port = 0
+    nonisolated(unsafe) static var caFile = ""
+
+    override class func setUp() {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("h2test-\(getpid())")
+        try? FileManager.default.createDirectory(at: dir.appendingPathComponent("htdocs"), withIntermediateDirectories: true)
+        try? Data(#"{"ok":true}"#.utf8).write(to: dir.appendingPathComponent("htdocs/push"))
+        let key = dir.appendingPathComponent("key.pem").path, cert = dir.appendingPathComponent("cert.pem").path
+        run("/usr/bin/openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
+                                 "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", cert])
+        caFile = cert
+        port = Int.random(in: 20000...29000)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/sbin/nghttpd")
+        process.arguments = ["-a", "127.0.0.1", "-d", dir.appendingPathComponent("htdocs").path, String(port), key, cert]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try? process.run()
+        server = process
+        Thread.sleep(forTimeInterval: 0.3)
+    }
+
+    override class func tearDown() { server?.terminate() }
+
+    private static func run(_ path: String, _ arguments: [String]) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: path)
+        p.arguments = arguments
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try? p.run()
+        p.waitUntilExit()
+    }
+
+    final class Results: @unchecked Sendable {
+        let lock = NSLock()
+        var statuses: [Int] = []
+        var versions: [Int] = []
+        var failures: [String] = []
+        var connections = 0
+    }
+
+    func testManyRequestsMultiplexOnOneHTTP2Connection() throws {
+        XCTAssertNotNil(Self.server, "nghttpd must be installed (scripts/install-deps)")
+        let results = Results()
+        let done = expectation(description: "all answered")
+        let url = "https://127.0.0.1:\(Self.port)/push"
+        let caFile = Self.caFile
+        spawnOnLoop {
+            let client = HTTP2Client(maximumInFlight: 100, caFile: caFile)
+            let group = Tally(expected: 500)
+            for i in 0..<500 {
+                spawnOnLoop {
+                    let request = HTTP2Client.Request(url: url, headers: [("apns-id", "id-\(i)"), ("content-type", "application/json")],
+                                                      body: Array(#"{"aps":{}}"#.utf8))
+                    switch await client.send(request) {
+                    case .success(let response):
+                        results.lock.withLock { results.statuses.append(response.status); results.versions.append(response.httpVersion) }
+                    case .failure(let failure):
+                        results.lock.withLock { results.failures.append("\(failure)") }
+                    }
+                    if group.finishOne() {
+                        results.connections = client.connectionsOpened
+                        done.fulfill()
+                    }
+                }
+            }
+        }
+        wait(for: [done], timeout: 30)
+        XCTAssertEqual(results.failures, [])
+        XCTAssertEqual(results.statuses, Array(repeating: 200, count: 500))
+        XCTAssertEqual(Set(results.versions), [2])
+        XCTAssertEqual(results.connections, 1, "one connection, streams multiplexed")
+    }
+
+    func testABurstToAnUnreachableHostFailsEveryRequestPromptly() {
+        let results = Results()
+        let done = expectation(description: "all failed")
+        let started = Date()
+        spawnOnLoop {
+            let client = HTTP2Client(maximumInFlight: 50)
+            let group = Tally(expected: 200)
+            for _ in 0..<200 {
+                spawnOnLoop {
+                    if case .failure(let failure) = await client.send(.init(url: "https://127.0.0.1:1/push", timeout: 3)) {
+                        results.lock.withLock { results.failures.append("\(failure)") }
+                    }
+                    if group.finishOne() { done.fulfill() }
+                }
+            }
+        }
+        wait(for: [done], timeout: 20)
+        XCTAssertEqual(results.failures.count, 200)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 5, "refused connections fail at once, none waits for its timeout")
+    }
+
+    func testUnreachableAndUntrustedServersFailAsTransportErrors() {
+        let done = expectation(description: "failed")
+        let results = Results()
+        let port = Self.port
+        spawnOnLoop {
+            let untrusted = HTTP2Client()  // the system bundle does not know the test certificate
+            if case .failure(let failure) = await untrusted.send(.init(url: "https://127.0.0.1:\(port)/push")) { results.failures.append("\(failure)") }
+            let refused = HTTP2Client()
+            if case .failure(let failure) = await refused.send(.init(url: "https://127.0.0.1:1/push", timeout: 2)) { results.failures.append("\(failure)") }
+            done.fulfill()
+        }
+        wait(for: [done], timeout: 10)
+        XCTAssertEqual(results.failures.count, 2, "\(results.failures)")
+        XCTAssertTrue(results.failures[0].contains("certificate") || results.failures[0].contains("SSL"), results.failures[0])
+    }
+}
+
+@LoopActor final class Tally {
+    let expected: Int
+    var finished = 0
+    init(expected: Int) { self.expected = expected }
+    func finishOne() -> Bool { finished += 1; return finished == expected }
+}
