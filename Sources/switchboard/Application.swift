@@ -81,16 +81,31 @@ final class Application {
         GroupRoutes.install(on: &router, groups: groups, auth: auth)
         let registrations = PushRegistrations(database: pool, logger: logger)
         PushRoutes.install(on: &router, registrations: registrations, pushJID: configuration.pushComponentDomain, auth: auth)
-        // The XEP-0357 app server: answer every publish before any provider is involved.
+        let delivery = PushDelivery(apns: try makeAPNsProvider(now: now), database: pool, logger: logger)
+        // The XEP-0357 app server: answer every publish before any provider is involved, then deliver.
         pushComponent.requestHandler = { iq in
             guard let publish = XEP0357.publish(in: iq) else { return nil }
-            return XEP0357.reply(to: iq, await registrations.answer(publish))
+            let (answer, target) = await registrations.answer(publish)
+            guard answer == .accepted, let target else { return XEP0357.reply(to: iq, answer) }
+            guard delivery.hasRoom else { return XEP0357.reply(to: iq, .tryLater) }
+            delivery.deliver(.message(sender: nil, conversation: nil), to: target, deadline: 60)
+            return XEP0357.reply(to: iq, .accepted)
         }
 
         let server = HTTPServer(router: router, logger: logger)
         try server.start(host: configuration.http.host, port: configuration.http.port)
         self.server = server
         logger.info("listening", metadata: ["http": "\(configuration.http.host):\(server.port)"])
+    }
+
+    /// APNs when its key is configured (CONTRACTS §6), through the shared HTTP/2 client.
+    private func makeAPNsProvider(now: @escaping @Sendable () -> Int64) throws -> APNsProvider? {
+        guard let apns = configuration.apns else { return nil }
+        let pem = try String(contentsOfFile: apns.keyFile, encoding: .utf8)
+        let key = try SigningKey(pem: pem, algorithm: .es256)
+        let client = HTTP2Client(caFile: configuration.pushCAFile)
+        return APNsProvider(client: client, token: APNsProviderToken(key: key, keyID: apns.keyID, teamID: apns.teamID),
+                            productionURL: configuration.apnsURL, sandboxURL: configuration.apnsSandboxURL, now: now)
     }
 
     func stop() {

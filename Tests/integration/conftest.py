@@ -47,6 +47,54 @@ def ejabberd(postgres):
     server.stop()
 
 
+class FakeAPNs:
+    """fixtures/fakes/fake_apns.py with a fresh .p8-style key and a self-signed TLS certificate."""
+    PORT = 28443
+    KEY_ID, TEAM_ID = "ABC123DEFG", "DEF123ABCG"
+
+    def __init__(self):
+        import subprocess
+        self.dir = state_dir(PROFILE, "fake-apns")
+        self.key_file, self.public_key = self.dir / "AuthKey.p8", self.dir / "AuthKey.pub"
+        subprocess.run(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", str(self.key_file)], check=True, capture_output=True)
+        subprocess.run(["openssl", "pkey", "-in", str(self.key_file), "-pubout", "-out", str(self.public_key)], check=True, capture_output=True)
+        self.cert, self.tls_key = self.dir / "cert.pem", self.dir / "tls-key.pem"
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
+                        "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(self.tls_key), "-out", str(self.cert)],
+                       check=True, capture_output=True)
+        self.record, self.answers = self.dir / "pushes.jsonl", self.dir / "answers.json"
+        self.record.write_text("")
+        self.answers.write_text("{}")
+        script = Path(__file__).resolve().parents[2] / "fixtures" / "fakes" / "fake_apns.py"
+        self.daemon = Daemon("fake-apns", [sys.executable, str(script), "--port", str(self.PORT), "--cert", str(self.cert),
+                                           "--key", str(self.tls_key), "--public-key", str(self.public_key), "--key-id", self.KEY_ID,
+                                           "--team-id", self.TEAM_ID, "--record", str(self.record), "--answers", str(self.answers)],
+                             self.dir / "fake-apns.log")
+        from stack.processes import wait_for_port
+        wait_for_port(self.PORT, process=self.daemon)
+
+    @property
+    def url(self) -> str:
+        return f"https://127.0.0.1:{self.PORT}"
+
+    def pushes(self) -> list[dict]:
+        import json
+        return [json.loads(line) for line in self.record.read_text().splitlines() if line]
+
+    def answer(self, token: str, status: int, reason: str, **extra) -> None:
+        import json
+        answers = json.loads(self.answers.read_text())
+        answers[token] = {"status": status, "reason": reason, **extra}
+        self.answers.write_text(json.dumps(answers))
+
+
+@pytest.fixture(scope="session")
+def fake_apns():
+    fake = FakeAPNs()
+    yield fake
+    fake.daemon.stop()
+
+
 @pytest.fixture(scope="session")
 def turn_secret() -> str:
     return secrets.token_hex(32)
@@ -62,7 +110,8 @@ def coturn(turn_secret):
     server.stop()
 
 
-def production_environment(database_url: str, turn_secret: str, ejabberd_database_url: str | None = None) -> dict[str, str]:
+def production_environment(database_url: str, turn_secret: str, ejabberd_database_url: str | None = None,
+                           fake_apns: "FakeAPNs | None" = None) -> dict[str, str]:
     """Production mode (the strict secret checks apply), with strong random secrets."""
     return {
         "SWITCHBOARD_ENV": "production",
@@ -81,6 +130,8 @@ def production_environment(database_url: str, turn_secret: str, ejabberd_databas
         "TURN_URIS": f"turn:127.0.0.1:{TURN_PORT}?transport=udp,turn:127.0.0.1:{TURN_PORT}?transport=tcp",
         "TURN_TTL": "3600",
         "SERVER_VERSION": "2.3.4", "MIN_CLIENT_VERSION": "1.2.0",
+        **({"APNS_KEY_FILE": str(fake_apns.key_file), "APNS_KEY_ID": fake_apns.KEY_ID, "APNS_TEAM_ID": fake_apns.TEAM_ID,
+            "APNS_URL": fake_apns.url, "APNS_SANDBOX_URL": fake_apns.url, "PUSH_CA_FILE": str(fake_apns.cert)} if fake_apns else {}),
         # Every test logs in from 127.0.0.1; test_rate_limits runs its own instance with low limits.
         "LOGIN_LIMIT_PER_ADDRESS_PER_MINUTE": "100000", "REGISTER_LIMIT_PER_ADDRESS_PER_HOUR": "100000",
     }
@@ -100,8 +151,8 @@ def wait_ready(url: str, timeout: float = 15) -> float:
 
 
 @pytest.fixture(scope="session")
-def switchboard(binary, postgres, ejabberd, turn_secret):
-    server = Switchboard(binary, PROFILE, production_environment(postgres.url, turn_secret, ejabberd.reader_url)).start()
+def switchboard(binary, postgres, ejabberd, turn_secret, fake_apns):
+    server = Switchboard(binary, PROFILE, production_environment(postgres.url, turn_secret, ejabberd.reader_url, fake_apns)).start()
     try:
         wait_ready(server.url)
     except TimeoutError:

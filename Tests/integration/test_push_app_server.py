@@ -109,3 +109,52 @@ def test_publish_answers_against_the_real_ejabberd(switchboard, postgres):
     enable_push(carol["jid"], PASSWORD, c2s, PUSH_COMPONENT[0], "no-such-node", "whatever")
     send_message(sender["jid"], PASSWORD, c2s, carol["jid"], "hello")
     wait_for("ejabberd to drop the unknown node", lambda: push_sessions(postgres, "no-such-node") == 0)
+
+
+def test_a_message_to_an_offline_ios_user_reaches_the_fake_apns(switchboard, postgres, fake_apns):
+    c2s = EJABBERD_PORTS["c2s"]
+    sender, alice = new_account(switchboard.url), new_account(switchboard.url)
+    token = uuid.uuid4().hex + uuid.uuid4().hex
+    binding = register_device(switchboard.url, alice, push_token=token).json()
+    enable_push(alice["jid"], PASSWORD, c2s, binding["push_jid"], binding["node"], binding["secret"])
+    sent = time.time()
+    send_message(sender["jid"], PASSWORD, c2s, alice["jid"], "hello")
+    wait_for("the push at the fake APNs", lambda: any(p["token"] == token for p in fake_apns.pushes()), timeout=5)
+    push = next(p for p in fake_apns.pushes() if p["token"] == token)
+    assert push["received"] - sent < 1.5, "within a second of the message (plus the client's own send)"
+    assert push["payload"] == {"aps": {"alert": {"loc-key": "NEW_MESSAGE"}, "sound": "default", "mutable-content": 1}, "type": "message"}
+    assert push["headers"]["apns-push-type"] == "alert" and push["headers"]["apns-topic"] == "com.example.chat"
+    assert push["headers"]["apns-priority"] == "10"
+    assert abs(int(push["headers"]["apns-expiration"]) - (time.time() + 86400)) < 120
+
+
+def test_a_dead_token_is_cleared_and_the_next_publish_drops_the_registration(switchboard, postgres, fake_apns):
+    c2s = EJABBERD_PORTS["c2s"]
+    sender, bob = new_account(switchboard.url), new_account(switchboard.url)
+    token = uuid.uuid4().hex + uuid.uuid4().hex
+    fake_apns.answer(token, 410, "Unregistered", timestamp=int(time.time() * 1000) + 60_000)
+    binding = register_device(switchboard.url, bob, push_token=token).json()
+    enable_push(bob["jid"], PASSWORD, c2s, binding["push_jid"], binding["node"], binding["secret"])
+    send_message(sender["jid"], PASSWORD, c2s, bob["jid"], "one")
+    wait_for("the token to be marked dead", lambda: postgres.psql(
+        f"SELECT push_token_dead_at IS NOT NULL FROM push_registrations WHERE node = '{binding['node']}'") == "t")
+    assert push_sessions(postgres, binding["node"]) == 1, "ejabberd still has it: that publish was answered result"
+    send_message(sender["jid"], PASSWORD, c2s, bob["jid"], "two")
+    wait_for("ejabberd to drop the registration", lambda: push_sessions(postgres, binding["node"]) == 0)
+
+
+def test_a_provider_error_is_retried_and_the_registration_kept(switchboard, postgres, fake_apns):
+    c2s = EJABBERD_PORTS["c2s"]
+    sender, carol = new_account(switchboard.url), new_account(switchboard.url)
+    token = uuid.uuid4().hex + uuid.uuid4().hex
+    fake_apns.answer(token, 500, "InternalServerError")
+    binding = register_device(switchboard.url, carol, push_token=token).json()
+    enable_push(carol["jid"], PASSWORD, c2s, binding["push_jid"], binding["node"], binding["secret"])
+    send_message(sender["jid"], PASSWORD, c2s, carol["jid"], "hi")
+    wait_for("4 attempts (3 retries)", lambda: sum(p["token"] == token for p in fake_apns.pushes()) == 4, timeout=10)
+    attempts = [p for p in fake_apns.pushes() if p["token"] == token]
+    assert len({p["headers"]["apns-id"] for p in attempts}) == 1, "the same apns-id across retries"
+    time.sleep(1.5)
+    assert sum(p["token"] == token for p in fake_apns.pushes()) == 4, "no more than 3 retries"
+    assert postgres.psql(f"SELECT push_token_dead_at IS NULL FROM push_registrations WHERE node = '{binding['node']}'") == "t"
+    assert push_sessions(postgres, binding["node"]) == 1

@@ -85,18 +85,26 @@ public final class PushRegistrations {
         _ = try await database.query("DELETE FROM push_registrations WHERE device_uuid = $1 AND jid = $2", [uuid, jid])
     }
 
-    /// The answer to a publish, decided before any provider is called (CONTRACTS §3).
-    public func answer(_ publish: XEP0357.Publish) async -> XEP0357.Answer {
+    /// The answer to a publish, decided before any provider is called (CONTRACTS §3), and where to
+    /// deliver when accepted.
+    public func answer(_ publish: XEP0357.Publish) async -> (XEP0357.Answer, PushDelivery.Target?) {
         let row: QueryResult
         do {
-            row = try await database.query("SELECT secret, push_token_dead_at FROM push_registrations WHERE node = $1", [publish.node])
+            row = try await database.query("""
+                SELECT secret, push_token_dead_at, device_uuid, platform, push_token, app_id, environment
+                FROM push_registrations WHERE node = $1
+                """, [publish.node])
         } catch {
-            return .tryLater
+            return (.tryLater, nil)
         }
-        guard let secret = row.value(0, "secret"), row.value(0, "push_token_dead_at") == nil else { return .unknownNode }
-        guard let offered = publish.secret, ConstantTime.equals(offered, secret) else { return .forbidden }
+        guard let secret = row.value(0, "secret"), row.value(0, "push_token_dead_at") == nil else { return (.unknownNode, nil) }
+        guard let offered = publish.secret, ConstantTime.equals(offered, secret) else { return (.forbidden, nil) }
+        guard let uuid = row.value(0, "device_uuid"), let platform = row.value(0, "platform").flatMap(Device.Platform.init),
+              let token = row.value(0, "push_token"), let appID = row.value(0, "app_id")
+        else { return (.tryLater, nil) }
         logger.info("push publish accepted", metadata: ["node": "\(publish.node.prefix(6))…"])
-        return .accepted
+        return (.accepted, PushDelivery.Target(deviceUUID: uuid, platform: platform, token: token, appID: appID,
+                                               sandbox: row.value(0, "environment") == "sandbox"))
     }
 }
 

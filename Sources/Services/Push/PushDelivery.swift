@@ -1,0 +1,119 @@
+import Logging
+import Loop
+
+/// Delivery policy of CONTRACTS §4: each push is tried at most 4 times (3 retries) with jittered
+/// exponential backoff that honours Retry-After, never past its deadline; a dead token is cleared
+/// (and the node's next publish is answered item-not-found); provider 5xx/429/timeouts never touch
+/// the registration. A bounded queue per provider: when it is full, publishes are answered `wait`.
+@LoopActor
+public final class PushDelivery {
+    public struct Counters: Equatable, Sendable {
+        public var sent = 0, failed = 0, retried = 0, dead = 0
+    }
+
+    public struct Target: Sendable {
+        public let deviceUUID: String
+        public let platform: PushRegistrations.Device.Platform
+        public let token: String
+        public let appID: String
+        public let sandbox: Bool
+    }
+
+    public static let maximumRetries = 3
+    public let queueLimit: Int
+
+    private let apns: APNsProvider?
+    private let database: DatabasePool
+    private let logger: Logger
+    private var pending = 0
+    public private(set) var apnsCounters = Counters()
+
+    public init(apns: APNsProvider?, database: DatabasePool, logger: Logger, queueLimit: Int = 10_000) {
+        self.apns = apns
+        self.database = database
+        self.logger = logger
+        self.queueLimit = queueLimit
+    }
+
+    /// Whether another push can be queued now (else the publish is answered `wait`).
+    public var hasRoom: Bool { pending < queueLimit }
+
+    /// Queues `kind` for `target`; returns at once. `deadline` in seconds from now.
+    public func deliver(_ kind: PushKind, to target: Target, deadline: Double) {
+        guard target.platform == .ios, let apns else {
+            logger.warning("no provider for this device; push dropped", metadata: ["platform": "\(target.platform.rawValue)"])
+            return
+        }
+        pending += 1
+        let apnsID = UUIDString.random()
+        let start = ContinuousClock.now
+        spawnOnLoop { [self] in
+            defer { pending -= 1 }
+            var attempt = 0
+            while true {
+                let remaining = deadline - Self.seconds(since: start)
+                let outcome = await apns.send(kind, deviceToken: target.token, appID: target.appID, sandbox: target.sandbox,
+                                              apnsID: apnsID, timeout: max(1, min(10, remaining)))
+                switch outcome {
+                case .delivered:
+                    apnsCounters.sent += 1
+                    return
+                case .tokenDead(let since):
+                    apnsCounters.dead += 1
+                    await markDead(target, since: since)
+                    return
+                case .configuration(let reason), .rejected(let reason):
+                    apnsCounters.failed += 1
+                    logger.error("APNs refused a push", metadata: ["reason": "\(reason)"])
+                    return
+                case .retry(let after):
+                    let wait = RetryDelay.next(attempt: attempt, retryAfter: after)
+                    let elapsed = Self.seconds(since: start)
+                    guard attempt < Self.maximumRetries, elapsed + wait < deadline else {
+                        apnsCounters.failed += 1
+                        logger.warning("push not delivered before its deadline", metadata: ["attempts": "\(attempt + 1)"])
+                        return
+                    }
+                    attempt += 1
+                    apnsCounters.retried += 1
+                    try? await Task.sleep(for: .milliseconds(Int(wait * 1000)))
+                }
+            }
+        }
+    }
+
+    private static func seconds(since start: ContinuousClock.Instant) -> Double {
+        let elapsed = (ContinuousClock.now - start).components
+        return Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
+    }
+
+    /// Marks the token dead, unless it was registered again after the provider's `since` (APNs 410).
+    private func markDead(_ target: Target, since: Int64?) async {
+        let sinceSeconds = since.map { String(Double($0) / 1000) }
+        _ = try? await database.query("""
+            UPDATE push_registrations SET push_token_dead_at = now()
+            WHERE device_uuid = $1 AND push_token = $2
+              AND ($3::double precision IS NULL OR updated_at <= to_timestamp($3::double precision))
+            """, [target.deviceUUID, target.token, sinceSeconds])
+        logger.info("device token dead; cleared", metadata: ["device": "\(target.deviceUUID.prefix(8))…"])
+    }
+}
+
+/// Jittered exponential backoff: 0.2 s, 0.4 s, 0.8 s … (50–100 % each), or Retry-After when longer.
+enum RetryDelay {
+    static func next(attempt: Int, retryAfter: Double?, random: Double = Double.random(in: 0.5...1.0)) -> Double {
+        let backoff = 0.2 * Double(1 << min(attempt, 10)) * random
+        return max(backoff, retryAfter ?? 0)
+    }
+}
+
+/// A random UUID string (RFC 4122 version 4), as APNs wants for `apns-id`.
+enum UUIDString {
+    static func random() -> String {
+        var bytes = SecureRandom.bytes(16)
+        bytes[6] = bytes[6] & 0x0F | 0x40
+        bytes[8] = bytes[8] & 0x3F | 0x80
+        let hex = Array(Hex.lower(bytes))
+        return [0..<8, 8..<12, 12..<16, 16..<20, 20..<32].map { String(hex[$0]) }.joined(separator: "-")
+    }
+}
