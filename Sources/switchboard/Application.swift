@@ -81,13 +81,14 @@ final class Application {
         GroupRoutes.install(on: &router, groups: groups, auth: auth)
         let registrations = PushRegistrations(database: pool, logger: logger)
         PushRoutes.install(on: &router, registrations: registrations, pushJID: configuration.pushComponentDomain, auth: auth)
-        let delivery = PushDelivery(apns: try makeAPNsProvider(now: now), database: pool, logger: logger)
+        let delivery = PushDelivery(apns: try makeAPNsProvider(now: now), fcm: try makeFCMProvider(now: now),
+                                    ringSeconds: configuration.callRingSeconds, database: pool, logger: logger)
         // The XEP-0357 app server: answer every publish before any provider is involved, then deliver.
         pushComponent.requestHandler = { iq in
             guard let publish = XEP0357.publish(in: iq) else { return nil }
             let (answer, target) = await registrations.answer(publish)
             guard answer == .accepted, let target else { return XEP0357.reply(to: iq, answer) }
-            guard delivery.hasRoom else { return XEP0357.reply(to: iq, .tryLater) }
+            guard delivery.hasRoom(for: target.platform) else { return XEP0357.reply(to: iq, .tryLater) }
             delivery.deliver(.message(sender: nil, conversation: nil), to: target, deadline: 60)
             return XEP0357.reply(to: iq, .accepted)
         }
@@ -106,6 +107,13 @@ final class Application {
         let client = HTTP2Client(caFile: configuration.pushCAFile)
         return APNsProvider(client: client, token: APNsProviderToken(key: key, keyID: apns.keyID, teamID: apns.teamID),
                             productionURL: configuration.apnsURL, sandboxURL: configuration.apnsSandboxURL, now: now)
+    }
+
+    /// FCM when a service account is configured, with its own HTTP/2 client (isolated from APNs).
+    private func makeFCMProvider(now: @escaping @Sendable () -> Int64) throws -> FCMProvider? {
+        guard let file = configuration.fcmServiceAccountFile else { return nil }
+        let account = try FCMProvider.ServiceAccount(json: Array(try Data(contentsOf: URL(fileURLWithPath: file))))
+        return FCMProvider(client: HTTP2Client(caFile: configuration.pushCAFile), account: account, baseURL: configuration.fcmURL, now: now)
     }
 
     func stop() {

@@ -65,6 +65,10 @@ class FakeAPNs:
         self.record, self.answers = self.dir / "pushes.jsonl", self.dir / "answers.json"
         self.record.write_text("")
         self.answers.write_text("{}")
+        self.start()
+
+    def start(self) -> None:
+        """(Re)starts the fake with the same key, certificate and records."""
         script = Path(__file__).resolve().parents[2] / "fixtures" / "fakes" / "fake_apns.py"
         self.daemon = Daemon("fake-apns", [sys.executable, str(script), "--port", str(self.PORT), "--cert", str(self.cert),
                                            "--key", str(self.tls_key), "--public-key", str(self.public_key), "--key-id", self.KEY_ID,
@@ -86,6 +90,58 @@ class FakeAPNs:
         answers = json.loads(self.answers.read_text())
         answers[token] = {"status": status, "reason": reason, **extra}
         self.answers.write_text(json.dumps(answers))
+
+
+class FakeFCM:
+    """fixtures/fakes/fake_fcm.py with a fresh service account (RSA key) and the fake APNs' certificate."""
+    PORT = 28444
+    PROJECT, EMAIL = "switchboard-test", "push@switchboard-test.iam.gserviceaccount.com"
+
+    def __init__(self, tls: "FakeAPNs"):
+        import json
+        import subprocess
+        self.dir = state_dir(PROFILE, "fake-fcm")
+        key, public = self.dir / "sa-key.pem", self.dir / "sa-pub.pem"
+        subprocess.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", str(key)], check=True, capture_output=True)
+        subprocess.run(["openssl", "pkey", "-in", str(key), "-pubout", "-out", str(public)], check=True, capture_output=True)
+        self.service_account = self.dir / "service-account.json"
+        self.service_account.write_text(json.dumps({"type": "service_account", "project_id": self.PROJECT, "client_email": self.EMAIL,
+                                                    "private_key": key.read_text(), "token_uri": f"{self.url}/token"}))
+        self.record, self.answers = self.dir / "messages.jsonl", self.dir / "answers.json"
+        self.record.write_text("")
+        self.answers.write_text("{}")
+        script = Path(__file__).resolve().parents[2] / "fixtures" / "fakes" / "fake_fcm.py"
+        self.daemon = Daemon("fake-fcm", [sys.executable, str(script), "--port", str(self.PORT), "--cert", str(tls.cert),
+                                          "--key", str(tls.tls_key), "--public-key", str(public), "--client-email", self.EMAIL,
+                                          "--project", self.PROJECT, "--record", str(self.record), "--answers", str(self.answers)],
+                             self.dir / "fake-fcm.log")
+        from stack.processes import wait_for_port
+        wait_for_port(self.PORT, process=self.daemon)
+
+    @property
+    def url(self) -> str:
+        return f"https://127.0.0.1:{self.PORT}"
+
+    def messages(self) -> list[dict]:
+        import json
+        return [json.loads(line) for line in self.record.read_text().splitlines() if line]
+
+    def tokens_issued(self) -> int:
+        path = Path(str(self.record) + ".tokens")
+        return len(path.read_text().splitlines()) if path.exists() else 0
+
+    def answer(self, token: str, status: int, error_code: str) -> None:
+        import json
+        answers = json.loads(self.answers.read_text())
+        answers[token] = {"status": status, "errorCode": error_code}
+        self.answers.write_text(json.dumps(answers))
+
+
+@pytest.fixture(scope="session")
+def fake_fcm(fake_apns):
+    fake = FakeFCM(fake_apns)
+    yield fake
+    fake.daemon.stop()
 
 
 @pytest.fixture(scope="session")
@@ -111,7 +167,7 @@ def coturn(turn_secret):
 
 
 def production_environment(database_url: str, turn_secret: str, ejabberd_database_url: str | None = None,
-                           fake_apns: "FakeAPNs | None" = None) -> dict[str, str]:
+                           fake_apns: "FakeAPNs | None" = None, fake_fcm: "FakeFCM | None" = None) -> dict[str, str]:
     """Production mode (the strict secret checks apply), with strong random secrets."""
     return {
         "SWITCHBOARD_ENV": "production",
@@ -132,6 +188,7 @@ def production_environment(database_url: str, turn_secret: str, ejabberd_databas
         "SERVER_VERSION": "2.3.4", "MIN_CLIENT_VERSION": "1.2.0",
         **({"APNS_KEY_FILE": str(fake_apns.key_file), "APNS_KEY_ID": fake_apns.KEY_ID, "APNS_TEAM_ID": fake_apns.TEAM_ID,
             "APNS_URL": fake_apns.url, "APNS_SANDBOX_URL": fake_apns.url, "PUSH_CA_FILE": str(fake_apns.cert)} if fake_apns else {}),
+        **({"FCM_SERVICE_ACCOUNT_FILE": str(fake_fcm.service_account), "FCM_URL": fake_fcm.url} if fake_fcm else {}),
         # Every test logs in from 127.0.0.1; test_rate_limits runs its own instance with low limits.
         "LOGIN_LIMIT_PER_ADDRESS_PER_MINUTE": "100000", "REGISTER_LIMIT_PER_ADDRESS_PER_HOUR": "100000",
     }
@@ -151,8 +208,9 @@ def wait_ready(url: str, timeout: float = 15) -> float:
 
 
 @pytest.fixture(scope="session")
-def switchboard(binary, postgres, ejabberd, turn_secret, fake_apns):
-    server = Switchboard(binary, PROFILE, production_environment(postgres.url, turn_secret, ejabberd.reader_url, fake_apns)).start()
+def switchboard(binary, postgres, ejabberd, turn_secret, fake_apns, fake_fcm):
+    env = production_environment(postgres.url, turn_secret, ejabberd.reader_url, fake_apns, fake_fcm)
+    server = Switchboard(binary, PROFILE, env).start()
     try:
         wait_ready(server.url)
     except TimeoutError:

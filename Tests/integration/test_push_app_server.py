@@ -158,3 +158,48 @@ def test_a_provider_error_is_retried_and_the_registration_kept(switchboard, post
     assert sum(p["token"] == token for p in fake_apns.pushes()) == 4, "no more than 3 retries"
     assert postgres.psql(f"SELECT push_token_dead_at IS NULL FROM push_registrations WHERE node = '{binding['node']}'") == "t"
     assert push_sessions(postgres, binding["node"]) == 1
+
+
+def test_android_pushes_reach_the_fake_fcm_with_one_cached_access_token(switchboard, postgres, fake_fcm):
+    c2s = EJABBERD_PORTS["c2s"]
+    sender, dora = new_account(switchboard.url), new_account(switchboard.url)
+    token = "fcm-" + uuid.uuid4().hex + ":" + uuid.uuid4().hex
+    binding = register_device(switchboard.url, dora, platform="android", push_token=token, voip_token=None, environment=None).json()
+    enable_push(dora["jid"], PASSWORD, c2s, binding["push_jid"], binding["node"], binding["secret"])
+    tokens_before = fake_fcm.tokens_issued()
+    for body in ("one", "two"):
+        send_message(sender["jid"], PASSWORD, c2s, dora["jid"], body)
+    wait_for("two data pushes", lambda: sum(m["token"] == token for m in fake_fcm.messages()) == 2, timeout=5)
+    message = next(m for m in fake_fcm.messages() if m["token"] == token)
+    assert message["data"] == {"type": "message"} and message["android"] == {"priority": "high", "ttl": "86400s"}
+    assert fake_fcm.tokens_issued() - tokens_before <= 1, "the access token is cached"
+
+    # UNREGISTERED: the token is dead, and the next publish drops the registration.
+    fake_fcm.answer(token, 404, "UNREGISTERED")
+    send_message(sender["jid"], PASSWORD, c2s, dora["jid"], "three")
+    wait_for("the token to be marked dead", lambda: postgres.psql(
+        f"SELECT push_token_dead_at IS NOT NULL FROM push_registrations WHERE node = '{binding['node']}'") == "t")
+    send_message(sender["jid"], PASSWORD, c2s, dora["jid"], "four")
+    wait_for("ejabberd to drop the registration", lambda: push_sessions(postgres, binding["node"]) == 0)
+
+
+def test_fcm_pushes_arrive_on_time_while_apns_is_down(switchboard, postgres, fake_apns, fake_fcm):
+    c2s = EJABBERD_PORTS["c2s"]
+    sender, ios, android = new_account(switchboard.url), new_account(switchboard.url), new_account(switchboard.url)
+    ios_binding = register_device(switchboard.url, ios).json()
+    token = "fcm-" + uuid.uuid4().hex
+    android_binding = register_device(switchboard.url, android, platform="android", push_token=token, voip_token=None).json()
+    enable_push(ios["jid"], PASSWORD, c2s, ios_binding["push_jid"], ios_binding["node"], ios_binding["secret"])
+    enable_push(android["jid"], PASSWORD, c2s, android_binding["push_jid"], android_binding["node"], android_binding["secret"])
+    fake_apns.daemon.stop()
+    try:
+        for i in range(5):
+            send_message(sender["jid"], PASSWORD, c2s, ios["jid"], f"to ios {i}")
+        started = time.time()
+        send_message(sender["jid"], PASSWORD, c2s, android["jid"], "to android")
+        wait_for("the FCM push", lambda: any(m["token"] == token for m in fake_fcm.messages()), timeout=5)
+        arrived = next(m for m in fake_fcm.messages() if m["token"] == token)["received"]
+        assert arrived - started < 1.5, "APNs being down delays nothing on FCM"
+        assert push_sessions(postgres, ios_binding["node"]) == 1, "APNs trouble never drops a registration"
+    finally:
+        fake_apns.start()

@@ -23,63 +23,79 @@ public final class PushDelivery {
     public let queueLimit: Int
 
     private let apns: APNsProvider?
+    private let fcm: FCMProvider?
+    private let ringSeconds: Int
     private let database: DatabasePool
     private let logger: Logger
-    private var pending = 0
-    public private(set) var apnsCounters = Counters()
+    /// Pushes queued or in flight, per platform: one failing provider never fills the other's queue.
+    private var pending: [PushRegistrations.Device.Platform: Int] = [:]
+    public private(set) var counters: [PushRegistrations.Device.Platform: Counters] = [.ios: Counters(), .android: Counters()]
 
-    public init(apns: APNsProvider?, database: DatabasePool, logger: Logger, queueLimit: Int = 10_000) {
+    public init(apns: APNsProvider?, fcm: FCMProvider?, ringSeconds: Int, database: DatabasePool, logger: Logger, queueLimit: Int = 10_000) {
         self.apns = apns
+        self.fcm = fcm
+        self.ringSeconds = ringSeconds
         self.database = database
         self.logger = logger
         self.queueLimit = queueLimit
     }
 
-    /// Whether another push can be queued now (else the publish is answered `wait`).
-    public var hasRoom: Bool { pending < queueLimit }
+    /// Whether another push for `platform` can be queued now (else the publish is answered `wait`).
+    public func hasRoom(for platform: PushRegistrations.Device.Platform) -> Bool { pending[platform, default: 0] < queueLimit }
 
     /// Queues `kind` for `target`; returns at once. `deadline` in seconds from now.
     public func deliver(_ kind: PushKind, to target: Target, deadline: Double) {
-        guard target.platform == .ios, let apns else {
-            logger.warning("no provider for this device; push dropped", metadata: ["platform": "\(target.platform.rawValue)"])
-            return
+        let platform = target.platform
+        let attempt: @LoopActor (String, Double) async -> ProviderOutcome
+        switch platform {
+        case .ios:
+            guard let apns else { return dropped(target) }
+            attempt = { id, timeout in
+                await apns.send(kind, deviceToken: target.token, appID: target.appID, sandbox: target.sandbox, apnsID: id, timeout: timeout)
+            }
+        case .android:
+            guard let fcm else { return dropped(target) }
+            let ring = ringSeconds
+            attempt = { _, timeout in await fcm.send(kind, deviceToken: target.token, ringSeconds: ring, timeout: timeout) }
         }
-        pending += 1
-        let apnsID = UUIDString.random()
+        pending[platform, default: 0] += 1
+        let pushID = UUIDString.random()
         let start = ContinuousClock.now
         spawnOnLoop { [self] in
-            defer { pending -= 1 }
-            var attempt = 0
+            defer { pending[platform, default: 1] -= 1 }
+            var retries = 0
             while true {
                 let remaining = deadline - Self.seconds(since: start)
-                let outcome = await apns.send(kind, deviceToken: target.token, appID: target.appID, sandbox: target.sandbox,
-                                              apnsID: apnsID, timeout: max(1, min(10, remaining)))
-                switch outcome {
+                switch await attempt(pushID, max(1, min(10, remaining))) {
                 case .delivered:
-                    apnsCounters.sent += 1
+                    counters[platform]?.sent += 1
                     return
                 case .tokenDead(let since):
-                    apnsCounters.dead += 1
+                    counters[platform]?.dead += 1
                     await markDead(target, since: since)
                     return
                 case .configuration(let reason), .rejected(let reason):
-                    apnsCounters.failed += 1
-                    logger.error("APNs refused a push", metadata: ["reason": "\(reason)"])
+                    counters[platform]?.failed += 1
+                    logger.error("push refused by the provider", metadata: ["platform": "\(platform.rawValue)", "reason": "\(reason)"])
                     return
                 case .retry(let after):
-                    let wait = RetryDelay.next(attempt: attempt, retryAfter: after)
-                    let elapsed = Self.seconds(since: start)
-                    guard attempt < Self.maximumRetries, elapsed + wait < deadline else {
-                        apnsCounters.failed += 1
-                        logger.warning("push not delivered before its deadline", metadata: ["attempts": "\(attempt + 1)"])
+                    let wait = RetryDelay.next(attempt: retries, retryAfter: after)
+                    guard retries < Self.maximumRetries, Self.seconds(since: start) + wait < deadline else {
+                        counters[platform]?.failed += 1
+                        logger.warning("push not delivered before its deadline", metadata: ["platform": "\(platform.rawValue)", "attempts": "\(retries + 1)"])
                         return
                     }
-                    attempt += 1
-                    apnsCounters.retried += 1
+                    retries += 1
+                    counters[platform]?.retried += 1
                     try? await Task.sleep(for: .milliseconds(Int(wait * 1000)))
                 }
             }
         }
+    }
+
+    private func dropped(_ target: Target) {
+        counters[target.platform]?.failed += 1
+        logger.warning("no provider configured for this device; push dropped", metadata: ["platform": "\(target.platform.rawValue)"])
     }
 
     private static func seconds(since start: ContinuousClock.Instant) -> Double {

@@ -1,0 +1,82 @@
+import Loop
+
+/// FCM HTTP v1 (CONTRACTS §4): an OAuth2 access token from the service account (RS256 JWT-bearer
+/// grant to its `token_uri`), cached until 5 minutes before it expires and fetched once however
+/// many pushes wait for it; data-only `messages:send`; every answer classified.
+@LoopActor
+public final class FCMProvider {
+    public struct ServiceAccount: Sendable {
+        public let projectID: String
+        public let clientEmail: String
+        public let tokenURI: String
+        public let key: SigningKey
+
+        /// Parses the service-account JSON file's content.
+        public init(json: [UInt8]) throws {
+            guard let value = try? JSONValue.parse(json),
+                  let project = value["project_id"]?.stringValue, let email = value["client_email"]?.stringValue,
+                  let pem = value["private_key"]?.stringValue, let tokenURI = value["token_uri"]?.stringValue
+            else { throw SigningKey.LoadError.unreadable }
+            projectID = project
+            clientEmail = email
+            self.tokenURI = tokenURI
+            key = try SigningKey(pem: pem, algorithm: .rs256)
+        }
+    }
+
+    private let client: HTTP2Client
+    private let account: ServiceAccount
+    private let baseURL: String
+    private let now: @Sendable () -> Int64
+    private var accessToken: (token: String, refreshAt: Int64)?
+    private var tokenWaiters: [CheckedContinuation<String?, Never>]?
+
+    public init(client: HTTP2Client, account: ServiceAccount, baseURL: String, now: @escaping @Sendable () -> Int64) {
+        self.client = client
+        self.account = account
+        self.baseURL = baseURL
+        self.now = now
+    }
+
+    public func send(_ kind: PushKind, deviceToken: String, ringSeconds: Int, timeout: Double) async -> ProviderOutcome {
+        guard let bearer = await token(timeout: timeout) else { return .retry(after: nil) }
+        let request = HTTP2Client.Request(
+            url: "\(baseURL)/v1/projects/\(account.projectID)/messages:send",
+            headers: [("authorization", "Bearer \(bearer)"), ("content-type", "application/json")],
+            body: FCMRequest.body(kind, token: deviceToken, ringSeconds: ringSeconds).bytes, timeout: timeout)
+        switch await client.send(request) {
+        case .failure: return .retry(after: nil)
+        case .success(let response):
+            if response.status == 401 { accessToken = nil }  // revoked or expired early: fetch a new one next time
+            let body = response.body.isEmpty ? nil : try? JSONValue.parse(response.body)
+            return .fcm(status: response.status, body: body, retryAfter: response.headers["retry-after"])
+        }
+    }
+
+    /// The cached access token, or one fetched now (single flight).
+    private func token(timeout: Double) async -> String? {
+        if let accessToken, now() < accessToken.refreshAt { return accessToken.token }
+        if tokenWaiters != nil { return await withCheckedContinuation { tokenWaiters?.append($0) } }
+        tokenWaiters = []
+        let fetched = await fetchToken(timeout: timeout)
+        let waiters = tokenWaiters ?? []
+        tokenWaiters = nil
+        waiters.forEach { $0.resume(returning: fetched) }
+        return fetched
+    }
+
+    private func fetchToken(timeout: Double) async -> String? {
+        let issuedAt = now()
+        let assertion = JWS.sign(header: [], claims: FCMRequest.assertionClaims(clientEmail: account.clientEmail,
+                                                                                tokenURI: account.tokenURI, now: issuedAt), with: account.key)
+        let form = "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=\(assertion)"
+        let request = HTTP2Client.Request(url: account.tokenURI, headers: [("content-type", "application/x-www-form-urlencoded")],
+                                          body: Array(form.utf8), timeout: timeout)
+        guard case .success(let response) = await client.send(request), response.status == 200,
+              let body = try? JSONValue.parse(response.body), let token = body["access_token"]?.stringValue,
+              let lifetime = body["expires_in"]?.int64Value
+        else { return nil }
+        accessToken = (token, issuedAt + lifetime - 300)
+        return token
+    }
+}
