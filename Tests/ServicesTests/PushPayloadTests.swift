@@ -1,5 +1,5 @@
 import Foundation
-import Services
+@testable import Services
 import XCTest
 
 final class PushPayloadTests: XCTestCase {
@@ -96,5 +96,15 @@ final class PushPayloadTests: XCTestCase {
         let second = provider.token(now: 1000 + 40 * 60)
         XCTAssertNotEqual(second, first, "renewed after 40 minutes, well before Apple's 60")
         XCTAssertEqual(provider.token(now: 1000 + 41 * 60), second)
+    }
+}
+
+final class RetryPolicyTests: XCTestCase {
+    func testBackoffDoublesWithJitterAndHonoursRetryAfter() {
+        XCTAssertEqual(RetryDelay.next(attempt: 0, retryAfter: nil, random: 1), 0.2, accuracy: 1e-9)
+        XCTAssertEqual(RetryDelay.next(attempt: 1, retryAfter: nil, random: 1), 0.4, accuracy: 1e-9)
+        XCTAssertEqual(RetryDelay.next(attempt: 2, retryAfter: nil, random: 0.5), 0.4, accuracy: 1e-9, "jitter down to half")
+        XCTAssertEqual(RetryDelay.next(attempt: 0, retryAfter: 7, random: 1), 7, "Retry-After wins when longer")
+        XCTAssertEqual(RetryDelay.next(attempt: 3, retryAfter: 0.1, random: 1), 1.6, accuracy: 1e-9, "backoff wins when longer")
     }
 }

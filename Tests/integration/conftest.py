@@ -12,6 +12,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
 
 from stack.coturn import Coturn  # noqa: E402
 from stack.ejabberd import Ejabberd  # noqa: E402
+from stack.fakes import FakeAPNs, FakeFCM  # noqa: E402
 from stack.postgres import Postgres  # noqa: E402
 from stack.processes import Daemon, state_dir  # noqa: E402
 from stack.switchboard import Switchboard, build  # noqa: E402
@@ -47,106 +48,16 @@ def ejabberd(postgres):
     server.stop()
 
 
-class FakeAPNs:
-    """fixtures/fakes/fake_apns.py with a fresh .p8-style key and a self-signed TLS certificate."""
-    PORT = 28443
-    KEY_ID, TEAM_ID = "ABC123DEFG", "DEF123ABCG"
-
-    def __init__(self):
-        import subprocess
-        self.dir = state_dir(PROFILE, "fake-apns")
-        self.key_file, self.public_key = self.dir / "AuthKey.p8", self.dir / "AuthKey.pub"
-        subprocess.run(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", str(self.key_file)], check=True, capture_output=True)
-        subprocess.run(["openssl", "pkey", "-in", str(self.key_file), "-pubout", "-out", str(self.public_key)], check=True, capture_output=True)
-        self.cert, self.tls_key = self.dir / "cert.pem", self.dir / "tls-key.pem"
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
-                        "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(self.tls_key), "-out", str(self.cert)],
-                       check=True, capture_output=True)
-        self.record, self.answers = self.dir / "pushes.jsonl", self.dir / "answers.json"
-        self.record.write_text("")
-        self.answers.write_text("{}")
-        self.start()
-
-    def start(self) -> None:
-        """(Re)starts the fake with the same key, certificate and records."""
-        script = Path(__file__).resolve().parents[2] / "fixtures" / "fakes" / "fake_apns.py"
-        self.daemon = Daemon("fake-apns", [sys.executable, str(script), "--port", str(self.PORT), "--cert", str(self.cert),
-                                           "--key", str(self.tls_key), "--public-key", str(self.public_key), "--key-id", self.KEY_ID,
-                                           "--team-id", self.TEAM_ID, "--record", str(self.record), "--answers", str(self.answers)],
-                             self.dir / "fake-apns.log")
-        from stack.processes import wait_for_port
-        wait_for_port(self.PORT, process=self.daemon)
-
-    @property
-    def url(self) -> str:
-        return f"https://127.0.0.1:{self.PORT}"
-
-    def pushes(self) -> list[dict]:
-        import json
-        return [json.loads(line) for line in self.record.read_text().splitlines() if line]
-
-    def answer(self, token: str, status: int, reason: str, **extra) -> None:
-        import json
-        answers = json.loads(self.answers.read_text())
-        answers[token] = {"status": status, "reason": reason, **extra}
-        self.answers.write_text(json.dumps(answers))
-
-
-class FakeFCM:
-    """fixtures/fakes/fake_fcm.py with a fresh service account (RSA key) and the fake APNs' certificate."""
-    PORT = 28444
-    PROJECT, EMAIL = "switchboard-test", "push@switchboard-test.iam.gserviceaccount.com"
-
-    def __init__(self, tls: "FakeAPNs"):
-        import json
-        import subprocess
-        self.dir = state_dir(PROFILE, "fake-fcm")
-        key, public = self.dir / "sa-key.pem", self.dir / "sa-pub.pem"
-        subprocess.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", str(key)], check=True, capture_output=True)
-        subprocess.run(["openssl", "pkey", "-in", str(key), "-pubout", "-out", str(public)], check=True, capture_output=True)
-        self.service_account = self.dir / "service-account.json"
-        self.service_account.write_text(json.dumps({"type": "service_account", "project_id": self.PROJECT, "client_email": self.EMAIL,
-                                                    "private_key": key.read_text(), "token_uri": f"{self.url}/token"}))
-        self.record, self.answers = self.dir / "messages.jsonl", self.dir / "answers.json"
-        self.record.write_text("")
-        self.answers.write_text("{}")
-        script = Path(__file__).resolve().parents[2] / "fixtures" / "fakes" / "fake_fcm.py"
-        self.daemon = Daemon("fake-fcm", [sys.executable, str(script), "--port", str(self.PORT), "--cert", str(tls.cert),
-                                          "--key", str(tls.tls_key), "--public-key", str(public), "--client-email", self.EMAIL,
-                                          "--project", self.PROJECT, "--record", str(self.record), "--answers", str(self.answers)],
-                             self.dir / "fake-fcm.log")
-        from stack.processes import wait_for_port
-        wait_for_port(self.PORT, process=self.daemon)
-
-    @property
-    def url(self) -> str:
-        return f"https://127.0.0.1:{self.PORT}"
-
-    def messages(self) -> list[dict]:
-        import json
-        return [json.loads(line) for line in self.record.read_text().splitlines() if line]
-
-    def tokens_issued(self) -> int:
-        path = Path(str(self.record) + ".tokens")
-        return len(path.read_text().splitlines()) if path.exists() else 0
-
-    def answer(self, token: str, status: int, error_code: str) -> None:
-        import json
-        answers = json.loads(self.answers.read_text())
-        answers[token] = {"status": status, "errorCode": error_code}
-        self.answers.write_text(json.dumps(answers))
-
-
 @pytest.fixture(scope="session")
 def fake_fcm(fake_apns):
-    fake = FakeFCM(fake_apns)
+    fake = FakeFCM(PROFILE, 28444, tls=fake_apns)
     yield fake
     fake.daemon.stop()
 
 
 @pytest.fixture(scope="session")
 def fake_apns():
-    fake = FakeAPNs()
+    fake = FakeAPNs(PROFILE, 28443)
     yield fake
     fake.daemon.stop()
 
@@ -186,9 +97,8 @@ def production_environment(database_url: str, turn_secret: str, ejabberd_databas
         "TURN_URIS": f"turn:127.0.0.1:{TURN_PORT}?transport=udp,turn:127.0.0.1:{TURN_PORT}?transport=tcp",
         "TURN_TTL": "3600",
         "SERVER_VERSION": "2.3.4", "MIN_CLIENT_VERSION": "1.2.0",
-        **({"APNS_KEY_FILE": str(fake_apns.key_file), "APNS_KEY_ID": fake_apns.KEY_ID, "APNS_TEAM_ID": fake_apns.TEAM_ID,
-            "APNS_URL": fake_apns.url, "APNS_SANDBOX_URL": fake_apns.url, "PUSH_CA_FILE": str(fake_apns.cert)} if fake_apns else {}),
-        **({"FCM_SERVICE_ACCOUNT_FILE": str(fake_fcm.service_account), "FCM_URL": fake_fcm.url} if fake_fcm else {}),
+        **(fake_apns.environment() if fake_apns else {}),
+        **(fake_fcm.environment() if fake_fcm else {}),
         # Every test logs in from 127.0.0.1; test_rate_limits runs its own instance with low limits.
         "LOGIN_LIMIT_PER_ADDRESS_PER_MINUTE": "100000", "REGISTER_LIMIT_PER_ADDRESS_PER_HOUR": "100000",
     }

@@ -203,3 +203,29 @@ def test_fcm_pushes_arrive_on_time_while_apns_is_down(switchboard, postgres, fak
         assert push_sessions(postgres, ios_binding["node"]) == 1, "APNs trouble never drops a registration"
     finally:
         fake_apns.start()
+
+
+def test_registrations_survive_a_switchboard_restart_without_messages(switchboard, postgres, fake_apns):
+    """ejabberd deletes a push registration when a publish fails because the app server is
+    unreachable (reference ejabberd-23.01.md §4e). A restart with no message in between loses
+    nothing; a message during the restart costs that user the registration (documented here, it
+    is ejabberd's rule: the client re-enables on its next login)."""
+    from conftest import wait_ready
+    c2s = EJABBERD_PORTS["c2s"]
+    sender, quiet, unlucky = new_account(switchboard.url), new_account(switchboard.url), new_account(switchboard.url)
+    quiet_token, unlucky_token = uuid.uuid4().hex * 2, uuid.uuid4().hex * 2
+    quiet_binding = register_device(switchboard.url, quiet, push_token=quiet_token).json()
+    unlucky_binding = register_device(switchboard.url, unlucky, push_token=unlucky_token).json()
+    enable_push(quiet["jid"], PASSWORD, c2s, quiet_binding["push_jid"], quiet_binding["node"], quiet_binding["secret"])
+    enable_push(unlucky["jid"], PASSWORD, c2s, unlucky_binding["push_jid"], unlucky_binding["node"], unlucky_binding["secret"])
+
+    assert switchboard.stop() == 0
+    try:
+        send_message(sender["jid"], PASSWORD, c2s, unlucky["jid"], "while the push service is down")
+        wait_for("ejabberd to drop the unlucky registration", lambda: push_sessions(postgres, unlucky_binding["node"]) == 0)
+    finally:
+        switchboard.start()
+        wait_ready(switchboard.url)
+    assert push_sessions(postgres, quiet_binding["node"]) == 1, "no message during the restart: kept"
+    send_message(sender["jid"], PASSWORD, c2s, quiet["jid"], "after the restart")
+    wait_for("the push after the restart", lambda: any(p["token"] == quiet_token for p in fake_apns.pushes()), timeout=5)

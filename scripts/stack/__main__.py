@@ -13,6 +13,7 @@ import jwt
 
 from .coturn import Coturn
 from .ejabberd import Ejabberd
+from .fakes import FakeAPNs, FakeFCM
 from .postgres import Postgres
 from .switchboard import Switchboard, build
 
@@ -41,37 +42,51 @@ def development_environment(database_url: str, http_port: int, turn_port: int, t
 
 def dev() -> int:
     binary = build("debug")
-    postgres = Postgres("dev", 55432).start().create_database()
-    components = {"admin": (f"gateway.{DOMAIN}", secrets.token_hex(32)), "push": (f"push.{DOMAIN}", secrets.token_hex(32))}
-    ejabberd = Ejabberd("dev", postgres, DOMAIN, EJABBERD_PORTS, components).load_schema().start()
-    turn_secret = secrets.token_hex(32)
-    coturn = Coturn("dev", 3478, turn_secret, DOMAIN).start()
-    env = development_environment(postgres.url, 8443, 3478, turn_secret, components)
-    env["EJABBERD_DATABASE_URL"] = ejabberd.reader_url
-    switchboard = Switchboard(binary, "dev", env).start()
-    token = jwt.encode({"sub": f"alice@{DOMAIN}", "iat": int(time.time()), "exp": int(time.time()) + 86400},
-                       env["JWT_SECRET"], algorithm="HS256")
-    print(f"""
+    started = []  # stopped in reverse order, whatever happens
+    try:
+        postgres = Postgres("dev", 55432).start().create_database()
+        started.append(postgres.fast_stop)
+        components = {"admin": (f"gateway.{DOMAIN}", secrets.token_hex(32)), "push": (f"push.{DOMAIN}", secrets.token_hex(32))}
+        ejabberd = Ejabberd("dev", postgres, DOMAIN, EJABBERD_PORTS, components).load_schema()
+        ejabberd.start()
+        started.append(ejabberd.stop)
+        turn_secret = secrets.token_hex(32)
+        coturn = Coturn("dev", 3478, turn_secret, DOMAIN).start()
+        started.append(coturn.stop)
+        apns = FakeAPNs("dev", 9443)
+        started.append(apns.daemon.stop)
+        fcm = FakeFCM("dev", 9444, tls=apns)
+        started.append(fcm.daemon.stop)
+        env = development_environment(postgres.url, 8443, 3478, turn_secret, components)
+        env["EJABBERD_DATABASE_URL"] = ejabberd.reader_url
+        env.update(apns.environment())
+        env.update(fcm.environment())
+        switchboard = Switchboard(binary, "dev", env).start()
+        started.append(switchboard.stop)
+        token = jwt.encode({"sub": f"alice@{DOMAIN}", "iat": int(time.time()), "exp": int(time.time()) + 86400, "ver": 1},
+                           env["JWT_SECRET"], algorithm="HS256")
+        print(f"""
 Switchboard is up (development):
   REST       {switchboard.url}/api/v1/server/info
+  register   curl -X POST -H 'Content-Type: application/json' -d '{{"username":"alice","password":"alice password"}}' {switchboard.url}/api/v1/account/register
+  (the printed token below works once alice is registered)
   TURN creds curl -H 'Authorization: Bearer {token}' {switchboard.url}/api/v1/turn/credentials
   PostgreSQL {postgres.url}
   ejabberd   c2s 127.0.0.1:5222 (STARTTLS, self-signed), components gateway.{DOMAIN}:5347 push.{DOMAIN}:5348
   coturn     turn:127.0.0.1:3478 (use-auth-secret)
+  fake APNs  {apns.url}: pushes recorded in {apns.record}
+  fake FCM   {fcm.url}: messages recorded in {fcm.record}
   logs       {switchboard.dir}, {postgres.dir}, {ejabberd.dir}/log, {coturn.dir}
 Ctrl-C stops everything.""", flush=True)
-    stopping = []
-    signal.signal(signal.SIGTERM, lambda *_: stopping.append(1))
-    try:
+        stopping = []
+        signal.signal(signal.SIGTERM, lambda *_: stopping.append(1))
         while not stopping and switchboard.daemon.proc.poll() is None:
             time.sleep(0.5)
     except KeyboardInterrupt:
         pass
     finally:
-        switchboard.stop()
-        coturn.stop()
-        ejabberd.stop()
-        postgres.fast_stop()
+        for stop in reversed(started):
+            stop()
     return 0
 
 
