@@ -14,13 +14,6 @@ public enum EventLoop {
         dispatchPrecondition(condition: .onQueue(queue))
     }
 
-    /// Runs `work` on the loop later. `work` crosses a concurrency boundary only nominally: it is
-    /// wrapped in ``LoopBound`` because it will run on the loop, where everything it touches lives.
-    public static func later(_ work: @escaping () -> Void) {
-        let box = LoopBound(work)
-        queue.async { box.value() }
-    }
-
     /// Runs `work` on the loop after `seconds`.
     public static func after(seconds: Double, _ work: @escaping () -> Void) {
         let box = LoopBound(work)
