@@ -83,6 +83,7 @@ final class Application {
         PushRoutes.install(on: &router, registrations: registrations, pushJID: configuration.pushComponentDomain, auth: auth)
         let delivery = PushDelivery(apns: try makeAPNsProvider(now: now), fcm: try makeFCMProvider(now: now),
                                     ringSeconds: configuration.callRingSeconds, database: pool, logger: logger)
+        MetricsRoutes.install(on: &router, delivery: delivery)
         // The XEP-0357 app server: answer every publish before any provider is involved, then deliver.
         pushComponent.requestHandler = { iq in
             guard let publish = XEP0357.publish(in: iq) else { return nil }

@@ -1,5 +1,6 @@
 """Push registration over REST and the XEP-0357 app server's answers, with the real ejabberd and
 slixmpp clients: ejabberd keeps a user's push registration only when the answer says so."""
+import re
 import time
 import uuid
 
@@ -125,6 +126,9 @@ def test_a_message_to_an_offline_ios_user_reaches_the_fake_apns(switchboard, pos
     assert push["payload"] == {"aps": {"alert": {"loc-key": "NEW_MESSAGE"}, "sound": "default", "mutable-content": 1}, "type": "message"}
     assert push["headers"]["apns-push-type"] == "alert" and push["headers"]["apns-topic"] == "com.example.chat"
     assert push["headers"]["apns-priority"] == "10"
+    metrics = requests.get(f"{switchboard.url}/metrics").text
+    sent = re.search(r'switchboard_pushes_total\{platform="ios",outcome="sent"\} (\d+)', metrics)
+    assert sent and int(sent.group(1)) >= 1, metrics
     assert abs(int(push["headers"]["apns-expiration"]) - (time.time() + 86400)) < 120
 
 

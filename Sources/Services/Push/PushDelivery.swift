@@ -9,6 +9,7 @@ import Loop
 public final class PushDelivery {
     public struct Counters: Equatable, Sendable {
         public var sent = 0, failed = 0, retried = 0, dead = 0
+        public init() {}
     }
 
     public struct Target: Sendable {

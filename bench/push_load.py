@@ -1,0 +1,223 @@
+"""Push throughput and latency end to end (issue 4), release build.
+
+    .state/venv/bin/python bench/push_load.py [--devices 10000] [--rate 5000] [--seconds 5]
+
+This process plays ejabberd's side of XEP-0114: it accepts Switchboard's admin and push component
+connections, handshakes, then sends publish IQs for `--devices` registered iOS devices (rows written
+straight into push_registrations). The APNs sink is nghttpd over TLS (HTTP/2) serving
+/3/device/<token> for every token. Two phases:
+  1. flood: publishes as fast as Switchboard answers them (window of 2000 outstanding); pushes/s is
+     read from Switchboard's /metrics (sent counter) over the same wall time;
+  2. steady: `--rate` publishes per second for `--seconds`; latency from publish sent to its IQ
+     result (Switchboard answers before delivering) and delivery throughput from /metrics.
+Then RSS, and h2load's ceiling against the same sink and against fixtures/fakes/fake_apns.py.
+"""
+import argparse
+import asyncio
+import hashlib
+import re
+import secrets
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))
+from stack.fakes import FakeAPNs  # noqa: E402
+from stack.postgres import Postgres  # noqa: E402
+from stack.processes import Daemon, state_dir, wait_for_port  # noqa: E402
+from stack.switchboard import Switchboard, build  # noqa: E402
+
+DOMAIN = "example.com"
+ADMIN_PORT, PUSH_PORT, HTTP_PORT, SINK_PORT, PG_PORT = 27347, 27348, 18620, 28450, 55438
+
+
+class Generator:
+    """The ejabberd side of the two component connections."""
+
+    def __init__(self, secret: str):
+        self.secret = secret
+        self.push_writer = None
+        self.sent: dict[str, float] = {}
+        self.latencies: list[float] = []
+        self.answered = 0
+        self.errors = 0
+        self.ready = asyncio.Event()
+
+    async def serve(self, reader, writer, is_push: bool):
+        header = await reader.readuntil(b">")
+        stream_id = secrets.token_hex(8)
+        writer.write(f"<?xml version='1.0'?><stream:stream id='{stream_id}' xmlns:stream='http://etherx.jabber.org/streams' "
+                     f"xmlns='jabber:component:accept'>".encode())
+        handshake = await reader.readuntil(b"</handshake>")
+        expected = hashlib.sha1((stream_id + self.secret).encode()).hexdigest().encode()
+        assert expected in handshake, "bad handshake"
+        writer.write(b"<handshake/>")
+        await writer.drain()
+        if not is_push:
+            while await reader.read(65536):
+                pass
+            return
+        self.push_writer = writer
+        self.ready.set()
+        buffer = b""
+        while True:
+            data = await reader.read(1 << 20)
+            if not data:
+                return
+            buffer += data
+            now = time.perf_counter()
+            for match in re.finditer(rb"<iq[^>]*?(?:type='(\w+)'[^>]*?id='([^']+)'|id='([^']+)'[^>]*?type='(\w+)')", buffer):
+                kind = match.group(1) or match.group(4)
+                iq_id = (match.group(2) or match.group(3)).decode()
+                started = self.sent.pop(iq_id, None)
+                if started is None:
+                    continue
+                if kind == b"result":
+                    self.answered += 1
+                    self.latencies.append(now - started)
+                else:
+                    self.errors += 1
+            buffer = buffer[buffer.rfind(b">") + 1:] if b">" in buffer else buffer
+
+    def publish(self, i: int, node: str, secret: str):
+        iq_id = f"p{i}"
+        self.sent[iq_id] = time.perf_counter()
+        self.push_writer.write(
+            f"<iq type='set' id='{iq_id}' from='{DOMAIN}' to='push.{DOMAIN}'><pubsub xmlns='http://jabber.org/protocol/pubsub'>"
+            f"<publish node='{node}'><item><notification xmlns='urn:xmpp:push:0'/></item></publish><publish-options>"
+            f"<x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE'><value>http://jabber.org/protocol/pubsub#publish-options</value>"
+            f"</field><field var='secret'><value>{secret}</value></field></x></publish-options></pubsub></iq>".encode())
+
+
+def sent_total(url: str) -> int:
+    metrics = requests.get(f"{url}/metrics").text
+    return int(re.search(r'switchboard_pushes_total\{platform="ios",outcome="sent"\} (\d+)', metrics).group(1))
+
+
+def percentile(values, p):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(len(values) * p))] * 1000 if values else float("nan")
+
+
+async def run(args, switchboard_url: str, generator: Generator, devices):
+    await asyncio.wait_for(generator.ready.wait(), 30)
+    results = {}
+    # Phase 1: flood.
+    count = min(args.devices, len(devices)) * 2
+    before, started = sent_total(switchboard_url), time.perf_counter()
+    for i in range(count):
+        while len(generator.sent) > 2000:
+            await asyncio.sleep(0.0005)
+        node, secret, _ = devices[i % len(devices)]
+        generator.publish(i, node, secret)
+        if i % 200 == 0:
+            await generator.push_writer.drain()
+    while len(generator.sent) > 0 and time.perf_counter() - started < 60:
+        await asyncio.sleep(0.01)
+    answered_at = time.perf_counter()
+    while sent_total(switchboard_url) - before < count and time.perf_counter() - started < 60:
+        await asyncio.sleep(0.01)
+    delivered_at = time.perf_counter()
+    results["flood"] = {"publishes": count, "answers_per_s": count / (answered_at - started),
+                        "pushes_per_s": (sent_total(switchboard_url) - before) / (delivered_at - started), "errors": generator.errors}
+    # Phase 2: steady rate.
+    generator.latencies.clear()
+    before, started = sent_total(switchboard_url), time.perf_counter()
+    total = args.rate * args.seconds
+    for i in range(total):
+        target = started + i / args.rate
+        delay = target - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        node, secret, _ = devices[i % len(devices)]
+        generator.publish(count + i, node, secret)
+    while len(generator.sent) > 0 and time.perf_counter() - started < args.seconds + 30:
+        await asyncio.sleep(0.01)
+    while sent_total(switchboard_url) - before < total and time.perf_counter() - started < args.seconds + 30:
+        await asyncio.sleep(0.01)
+    results["steady"] = {"rate": args.rate, "p50_ms": percentile(generator.latencies, 0.5), "p99_ms": percentile(generator.latencies, 0.99),
+                         "delivered": sent_total(switchboard_url) - before, "expected": total}
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--devices", type=int, default=10000)
+    parser.add_argument("--rate", type=int, default=5000)
+    parser.add_argument("--seconds", type=int, default=5)
+    args = parser.parse_args()
+    binary = build("release")
+    postgres = Postgres("bench-push", PG_PORT).start().create_database()
+    apns_keys = FakeAPNs("bench-push", SINK_PORT + 1)  # for its key, certificate and the fake's ceiling below
+    sink_dir = state_dir("bench-push", "sink")
+    devices = [(secrets.token_hex(10), secrets.token_hex(16), secrets.token_hex(32)) for _ in range(args.devices)]
+    (sink_dir / "htdocs" / "3" / "device").mkdir(parents=True)
+    for _, _, token in devices:
+        (sink_dir / "htdocs" / "3" / "device" / token).write_text("")
+    sink = Daemon("nghttpd", ["nghttpd", "-a", "127.0.0.1", "-d", str(sink_dir / "htdocs"), str(SINK_PORT),
+                              str(apns_keys.tls_key), str(apns_keys.cert)], sink_dir / "nghttpd.log")
+    wait_for_port(SINK_PORT, process=sink)
+    component_secret = secrets.token_hex(32)
+    generator = Generator(component_secret)
+    env = {"SWITCHBOARD_ENV": "production", "HTTP_HOST": "127.0.0.1", "HTTP_PORT": str(HTTP_PORT), "DATABASE_URL": postgres.url,
+           "JWT_SECRET": secrets.token_hex(32), "XMPP_DOMAIN": DOMAIN, "XMPP_COMPONENT_HOST": "127.0.0.1",
+           "XMPP_COMPONENT_PORT": str(ADMIN_PORT), "PUSH_COMPONENT_PORT": str(PUSH_PORT),
+           "XMPP_COMPONENT_SECRET": component_secret, "PUSH_COMPONENT_SECRET": component_secret,
+           "HOOK_SECRET": secrets.token_hex(32), "TURN_SECRET": secrets.token_hex(32), "LOG_LEVEL": "error",
+           **apns_keys.environment(), "APNS_URL": f"https://127.0.0.1:{SINK_PORT}", "APNS_SANDBOX_URL": f"https://127.0.0.1:{SINK_PORT}"}
+
+    async def orchestrate():
+        admin = await asyncio.start_server(lambda r, w: generator.serve(r, w, False), "127.0.0.1", ADMIN_PORT)
+        push = await asyncio.start_server(lambda r, w: generator.serve(r, w, True), "127.0.0.1", PUSH_PORT)
+        switchboard = Switchboard(binary, "bench-push", env).start()
+        try:
+            deadline = time.monotonic() + 20
+            while postgres.psql("SELECT count(*) FROM information_schema.tables WHERE table_name = 'push_registrations'") != "1":
+                assert time.monotonic() < deadline
+                await asyncio.sleep(0.1)
+            rows = "\n".join(f"{i:08x}-0000-4000-8000-000000000000\tbench@{DOMAIN}\tios\t{token}\tcom.example.chat\tproduction\t{node}\t{secret}"
+                             for i, (node, secret, token) in enumerate(devices))
+            subprocess.run(["psql", "-h", "127.0.0.1", "-p", str(PG_PORT), "-U", "postgres", "-d", postgres.database, "-c",
+                            "COPY push_registrations (device_uuid, jid, platform, push_token, app_id, environment, node, secret) FROM STDIN"],
+                           input=rows, text=True, check=True, capture_output=True)
+            results = await run(args, switchboard.url, generator, devices)
+            rss = int(re.search(r"VmRSS:\s+(\d+)", Path(f"/proc/{switchboard.daemon.proc.pid}/status").read_text()).group(1)) / 1024
+            return results, rss
+        finally:
+            switchboard.stop()
+            admin.close()
+            push.close()
+
+    try:
+        results, rss = asyncio.run(orchestrate())
+        ceilings = {}
+        for name, port in (("nghttpd sink", SINK_PORT), ("fake APNs (Python)", apns_keys.PORT)):
+            out = subprocess.run(["h2load", "-n", "20000", "-c", "1", "-m", "100",
+                                  f"https://127.0.0.1:{port}/3/device/{devices[0][2]}"], capture_output=True, text=True).stdout
+            found = re.search(r"finished in .*?, ([\d.]+) req/s", out)
+            ceilings[name] = float(found.group(1)) if found else float("nan")
+    finally:
+        sink.stop()
+        apns_keys.daemon.stop()
+        postgres.fast_stop()
+    flood, steady = results["flood"], results["steady"]
+    print(f"\nrelease build; {args.devices} registered iOS devices; one push component connection; APNs sink = nghttpd (HTTP/2 + TLS)\n")
+    print("| measurement | value |")
+    print("|---|---|")
+    print(f"| flood: publishes answered per second | {flood['answers_per_s']:,.0f} |")
+    print(f"| flood: pushes delivered per second (sink 200s, from /metrics) | {flood['pushes_per_s']:,.0f} |")
+    print(f"| flood: error answers | {flood['errors']} |")
+    print(f"| steady {steady['rate']}/s: publish → IQ result p50 / p99 | {steady['p50_ms']:.2f} ms / {steady['p99_ms']:.2f} ms |")
+    print(f"| steady {steady['rate']}/s: pushes delivered | {steady['delivered']} of {steady['expected']} |")
+    print(f"| Switchboard RSS after the run | {rss:.1f} MB |")
+    for name, value in ceilings.items():
+        print(f"| h2load ceiling, {name} (POST-less GET, 1 connection, 100 streams) | {value:,.0f} req/s |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
