@@ -11,7 +11,7 @@ import Loop
 @LoopActor
 public final class DatabasePool {
     public struct Settings: Sendable {
-        public var size = 2
+        public var size = 4
         public var connectTimeout = 3.0
         public var statementTimeout = 5.0
         public var maxBackoff = 0.5
