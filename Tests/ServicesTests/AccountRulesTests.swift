@@ -1,4 +1,4 @@
-import Services
+@testable import Services
 import XCTest
 
 final class AccountRulesTests: XCTestCase {
@@ -35,5 +35,12 @@ final class AccountRulesTests: XCTestCase {
         let sip = SIPCredentials(username: "alice", domain: "example.com", realm: "example.com", password: "secret123")
         XCTAssertEqual(sip.ha1, "3ae1e53dc6c111070001398ec4579ddb")
         XCTAssertEqual(sip.ha1b, "ea3de2d973174e64898f117d5063afe0")
+    }
+}
+
+final class TextArrayLiteralTests: XCTestCase {
+    func testElementsAreQuotedAndEscaped() {
+        XCTAssertEqual(GroupService.textArray(["alice", #"a\b"#, #"c""#, #"end\"#]), #"{"alice","a\\b","c\"","end\\"}"#)
+        XCTAssertEqual(GroupService.textArray([]), "{}")
     }
 }

@@ -75,6 +75,7 @@ def test_group_input_is_checked(switchboard):
         ({"name": "x", "members": [f"nobody{uuid.uuid4().hex[:6]}@{DOMAIN}"]}, 400, "invalid_member"),
         ({"name": "x", "members": ["someone@other.org"]}, 400, "invalid_member"),
         ({"name": "x", "members": ["not a jid"]}, 400, "invalid_member"),
+        ({"name": "x", "members": [f"ends-with-backslash\\@{DOMAIN}"]}, 400, "invalid_member"),
         ({"name": ""}, 400, "invalid_request"),
         ({"name": "a" * 300}, 400, "invalid_request"),
         ({"members": []}, 400, "invalid_request"),

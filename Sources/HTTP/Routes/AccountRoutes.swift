@@ -116,7 +116,8 @@ public final class AccountRateLimits {
     public func login(username: String, address: String) -> Int? {
         let time = now()
         if let wait = loginByAddress.attempt(address, now: time) { return wait }
-        return loginByUser.attempt(username.lowercased().split(separator: "@").first.map(String.init) ?? "", now: time)
+        let key = username.lowercased().split(separator: "@", omittingEmptySubsequences: false).first.map(String.init) ?? ""
+        return loginByUser.attempt(StringPrep.nodeprep(key) ?? key, now: time)
     }
 
     public func register(address: String) -> Int? { registerByAddress.attempt(address, now: now()) }

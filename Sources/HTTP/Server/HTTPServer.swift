@@ -129,7 +129,6 @@ public final class HTTPServer {
         }
         if let response = exchange.response { return queue(response, on: connection) }
         guard !exchange.started else { return MHD_Result.YES }
-        exchange.started = true
         return perform(exchange.dispatch(), for: exchange, on: connection)
     }
 

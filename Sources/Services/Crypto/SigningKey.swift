@@ -42,10 +42,9 @@ public final class SigningKey: @unchecked Sendable {
 
     /// DER `ECDSA-Sig-Value` → r‖s, each left-padded to 32 bytes.
     private static func rawECDSA(fromDER der: [UInt8]) -> [UInt8] {
-        var pointer: UnsafePointer<UInt8>? = der.withUnsafeBufferPointer { $0.baseAddress }
         var raw = [UInt8](repeating: 0, count: 64)
         der.withUnsafeBufferPointer { buffer in
-            pointer = buffer.baseAddress
+            var pointer = buffer.baseAddress
             guard let signature = d2i_ECDSA_SIG(nil, &pointer, der.count) else { preconditionFailure("bad DER signature") }
             defer { ECDSA_SIG_free(signature) }
             var r: OpaquePointer?

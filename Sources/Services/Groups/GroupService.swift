@@ -181,12 +181,28 @@ public final class GroupService {
         do {
             let known = try await ejabberdDatabase.query(
                 "SELECT username FROM users WHERE server_host = $1 AND username = ANY($2::text[])",
-                [domain, "{" + localparts.map { "\"\($0)\"" }.joined(separator: ",") + "}"])
+                [domain, Self.textArray(localparts)])
             guard known.rows.count == localparts.count else { return .failure(.invalidMember) }
         } catch {
             return .failure(.databaseUnavailable)
         }
         return .success(localparts.sorted().map { "\($0)@\(domain)" })
+    }
+
+    /// A PostgreSQL text[] literal: every element quoted, with `\` and `"` escaped (nodeprep lets a
+    /// backslash through, and a trailing one would otherwise escape the closing quote).
+    nonisolated static func textArray(_ values: [String]) -> String {
+        var out = "{"
+        for (index, value) in values.enumerated() {
+            if index > 0 { out += "," }
+            out += "\""
+            for character in value {
+                if character == "\\" || character == "\"" { out += "\\" }
+                out.append(character)
+            }
+            out += "\""
+        }
+        return out + "}"
     }
 
     private func isRoomJID(_ jid: String) -> Bool {
