@@ -25,6 +25,12 @@ def test_login_and_register_limits(binary, switchboard, postgres, ejabberd):
         except TimeoutError:
             proc.kill()
             raise AssertionError(f"second instance did not start: {proc.communicate()[1]}")
+        # Listening comes before the database pool is connected: wait for it, as a balancer would.
+        import time
+        deadline = time.monotonic() + 10
+        while requests.get(f"http://127.0.0.1:{PORT}/readyz").json()["checks"]["database"] != "up":
+            assert time.monotonic() < deadline, "the second instance never reached its database"
+            time.sleep(0.05)
         url = f"http://127.0.0.1:{PORT}/api/v1/account"
         statuses = [requests.post(f"{url}/login", json={"username": name, "password": password}).status_code for _ in range(3)]
         assert statuses == [200, 200, 200]
