@@ -25,7 +25,7 @@ from stack.postgres import Postgres  # noqa: E402
 from stack.processes import Daemon, state_dir, wait_for_port  # noqa: E402
 from stack.switchboard import Switchboard, build  # noqa: E402
 
-SB_PORT, NGINX_PORT, PG_PORT = 18600, 18601, 55436
+SB_PORT, NGINX_PORT, PG_PORT = 18600, 18601, 15436
 
 
 def cpu_seconds(pid: int) -> float:

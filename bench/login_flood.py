@@ -48,7 +48,7 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=10)
     args = parser.parse_args()
     binary = build("release")
-    postgres = Postgres("bench-login", 55437).start().create_database()
+    postgres = Postgres("bench-login", 15437).start().create_database()
     components = {"admin": (f"gateway.{DOMAIN}", secrets.token_hex(32)), "push": (f"push.{DOMAIN}", secrets.token_hex(32))}
     ejabberd = Ejabberd("bench-login", postgres, DOMAIN, PORTS, components).load_schema().start()
     env = {"SWITCHBOARD_ENV": "production", "HTTP_HOST": "127.0.0.1", "HTTP_PORT": str(HTTP_PORT),

@@ -32,7 +32,7 @@ from stack.processes import Daemon, state_dir, wait_for_port  # noqa: E402
 from stack.switchboard import Switchboard, build  # noqa: E402
 
 DOMAIN = "example.com"
-ADMIN_PORT, PUSH_PORT, HTTP_PORT, SINK_PORT, PG_PORT = 27347, 27348, 18620, 28450, 55438
+ADMIN_PORT, PUSH_PORT, HTTP_PORT, SINK_PORT, PG_PORT = 27347, 27348, 18620, 28450, 15438
 
 
 class Generator:

@@ -19,9 +19,9 @@ from stack.switchboard import Switchboard, build  # noqa: E402
 
 PROFILE = "test"
 HTTP_PORT = 18443
-PG_PORT = 55433
-TURN_PORT = 34780
-TURN_PEER_PORT = 34790
+PG_PORT = 15433
+TURN_PORT = 23478
+TURN_PEER_PORT = 23490
 DOMAIN = "example.com"
 EJABBERD_PORTS = {"c2s": 25222, "http": 25280, "admin": 25347, "push": 25348}
 ADMIN_COMPONENT = (f"gateway.{DOMAIN}", secrets.token_hex(32))

@@ -1,6 +1,6 @@
 """`python -m stack dev`: the development stack in the foreground until Ctrl-C.
 
-PostgreSQL (port 55432, own data directory), ejabberd (c2s 5222, http 5280, components 5347 and
+PostgreSQL (port 15432, own data directory), ejabberd (c2s 5222, http 5280, components 5347 and
 5348), coturn (3478, use-auth-secret), then Switchboard on http://127.0.0.1:8443 with
 SWITCHBOARD_ENV=development and fresh random secrets.
 """
@@ -44,7 +44,7 @@ def dev() -> int:
     binary = build("debug")
     started = []  # stopped in reverse order, whatever happens
     try:
-        postgres = Postgres("dev", 55432).start().create_database()
+        postgres = Postgres("dev", 15432).start().create_database()
         started.append(postgres.fast_stop)
         components = {"admin": (f"gateway.{DOMAIN}", secrets.token_hex(32)), "push": (f"push.{DOMAIN}", secrets.token_hex(32))}
         ejabberd = Ejabberd("dev", postgres, DOMAIN, EJABBERD_PORTS, components).load_schema()

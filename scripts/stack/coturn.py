@@ -12,7 +12,7 @@ class Coturn:
         argv = ["turnserver", "-n", "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1",
                 f"--listening-port={self.port}", f"--realm={self.realm}", "--use-auth-secret",
                 f"--static-auth-secret={self.secret}", "--fingerprint", "--no-tls", "--no-dtls", "--no-cli",
-                "--min-port=49160", "--max-port=49200", f"--pidfile={self.dir}/turnserver.pid",
+                "--min-port=31000", "--max-port=31100", f"--pidfile={self.dir}/turnserver.pid",
                 "--log-file=stdout", "--simple-log"]
         if allow_loopback_peers:  # only for tests, whose echo peer is on 127.0.0.1
             argv.append("--allow-loopback-peers")

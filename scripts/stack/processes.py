@@ -29,7 +29,23 @@ def port_open(port: int, host: str = "127.0.0.1") -> bool:
         return s.connect_ex((host, port)) == 0
 
 
+def ephemeral_port_range() -> range:
+    """The kernel's range for the local ports of outgoing connections."""
+    try:
+        low, high = map(int, Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
+    except (OSError, ValueError):
+        low, high = 32768, 60999
+    return range(low, high + 1)
+
+
 def wait_for_port(port: int, timeout: float = 20, process: "Daemon | None" = None) -> None:
+    """Waits until something accepts TCP on 127.0.0.1:port.
+
+    Fixed ports must lie below the ephemeral range: a client socket that the kernel happened to give
+    that local port makes the daemon's bind fail, and coturn then retries forever without listening
+    (this failed a CI run)."""
+    if port in ephemeral_port_range():
+        raise ValueError(f"port {port} is inside the ephemeral range {ephemeral_port_range()}; pick one below it")
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if port_open(port):
@@ -37,7 +53,8 @@ def wait_for_port(port: int, timeout: float = 20, process: "Daemon | None" = Non
         if process is not None and process.proc.poll() is not None:
             raise RuntimeError(f"{process.name} exited with {process.proc.returncode}; log:\n{process.log_tail()}")
         time.sleep(0.02)
-    raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout} s")
+    log = f"; {process.name} log:\n{process.log_tail()}" if process is not None else ""
+    raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout} s{log}")
 
 
 def as_user(user: str | None, argv: list[str]) -> list[str]:
