@@ -37,10 +37,11 @@ let package = Package(
             name: "HTTP",
             dependencies: ["Loop", "Services", "CMHD", "CShims", .product(name: "Logging", package: "swift-log")]
         ),
+        .target(name: "SIPHooks", dependencies: ["Loop", "Services", "HTTP"]),
         .executableTarget(
             name: "switchboard",
             dependencies: [
-                "Loop", "Services", "HTTP", "XMPPComponent",
+                "Loop", "Services", "HTTP", "SIPHooks", "XMPPComponent",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -52,5 +53,6 @@ let package = Package(
         .testTarget(name: "ServicesTests", dependencies: ["Services", "Loop"], path: "Tests/ServicesTests"),
         .testTarget(name: "XMPPComponentTests", dependencies: ["XMPPComponent", "Loop"], path: "Tests/XMPPComponentTests"),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Services", "Loop"], path: "Tests/HTTPTests"),
+        .testTarget(name: "SIPHooksTests", dependencies: ["SIPHooks", "HTTP", "Services", "Loop"], path: "Tests/SIPHooksTests"),
     ]
 )

@@ -3,6 +3,7 @@ import HTTP
 import Logging
 import Loop
 import Services
+import SIPHooks
 import XMPPComponent
 
 /// Wires the long-lived parts together and owns their lifecycle: start in dependency order, report
@@ -59,9 +60,10 @@ final class Application {
         let groups = GroupService(
             domain: domain, mucDomain: configuration.mucDomain, component: configuration.adminComponentDomain,
             database: pool, ejabberdDatabase: ejabberdPool, request: { iq in try? await admin.request(iq) }, logger: logger)
+        let ha1s = HA1Directory(realm: configuration.sipDomain, database: pool, now: { Date().timeIntervalSince1970 })
         let accounts = AccountService(
-            domain: domain, sipDomain: configuration.sipDomain, database: pool, ejabberdDatabase: ejabberdPool,
-            versions: versions, admin: { command in await admin.run(command, on: domain) },
+            domain: domain, database: pool, ejabberdDatabase: ejabberdPool,
+            versions: versions, ha1s: ha1s, admin: { command in await admin.run(command, on: domain) },
             destroyOwnedGroups: { owner in await groups.destroyAll(ownedBy: owner) }, signer: signer, now: now, logger: logger)
         var router = Router()
         let pool = self.pool
@@ -84,6 +86,9 @@ final class Application {
         let delivery = PushDelivery(apns: try makeAPNsProvider(now: now), fcm: try makeFCMProvider(now: now),
                                     ringSeconds: configuration.callRingSeconds, database: pool, logger: logger)
         MetricsRoutes.install(on: &router, delivery: delivery)
+        let calls = CallNotifier(domain: domain, ringSeconds: configuration.callRingSeconds, database: pool, delivery: delivery, logger: logger)
+        calls.startPurging()
+        SIPHookRoutes.install(on: &router, secret: HookSecret(configuration.hookSecret), ha1s: ha1s, calls: calls)
         // The XEP-0357 app server: answer every publish before any provider is involved, then deliver.
         pushComponent.requestHandler = { iq in
             guard let publish = XEP0357.publish(in: iq) else { return nil }

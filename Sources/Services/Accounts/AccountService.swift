@@ -29,6 +29,7 @@ public final class AccountService {
     private let database: DatabasePool
     private let ejabberdDatabase: DatabasePool
     private let versions: CredentialVersions
+    private let ha1s: HA1Directory
     private let admin: AdminCommands
     private let destroyOwnedGroups: @LoopActor (String) async -> Bool
     private let signer: ClientTokenSigner
@@ -38,12 +39,14 @@ public final class AccountService {
     private let decoy = ScramPassword.derive(String(decoding: SecureRandom.bytes(24).map { 0x41 + $0 % 26 }, as: UTF8.self),
                                              salt: SecureRandom.bytes(16), iterations: 4096)
 
-    public init(domain: String, sipDomain: String, database: DatabasePool, ejabberdDatabase: DatabasePool,
-                versions: CredentialVersions, admin: @escaping AdminCommands,
+    /// `ha1s` is told of every SIP credential change; its realm is the SIP domain.
+    public init(domain: String, database: DatabasePool, ejabberdDatabase: DatabasePool,
+                versions: CredentialVersions, ha1s: HA1Directory, admin: @escaping AdminCommands,
                 destroyOwnedGroups: @escaping @LoopActor (String) async -> Bool, signer: ClientTokenSigner,
                 now: @escaping @Sendable () -> Int64, logger: Logger) {
         self.domain = domain
-        self.sipDomain = sipDomain
+        self.sipDomain = ha1s.realm
+        self.ha1s = ha1s
         self.database = database
         self.ejabberdDatabase = ejabberdDatabase
         self.versions = versions
@@ -129,6 +132,7 @@ public final class AccountService {
             return .failure(.databaseUnavailable)
         }
         versions.remember(jid, nil)
+        ha1s.remember(username: username, ha1: nil)
         return .success(())
     }
 
@@ -166,6 +170,7 @@ public final class AccountService {
               let version = results.last?.value(0, "version").flatMap({ Int64($0) })
         else { return nil }
         versions.remember(jid, version)
+        ha1s.remember(username: username, ha1: sip.ha1)
         return version
     }
 

@@ -64,6 +64,20 @@ public enum Migrations {
             )
             """,
         ]),
+        Migration(version: 3, name: "sip_calls (call pushes, idempotent per Call-ID)", statements: [
+            """
+            CREATE TABLE sip_calls (
+                call_id text PRIMARY KEY,
+                callee_jid text NOT NULL,
+                caller text NOT NULL,
+                device_uuids text[] NOT NULL,
+                ring_until timestamptz NOT NULL,
+                cancelled_at timestamptz,
+                created_at timestamptz NOT NULL DEFAULT now()
+            )
+            """,
+            "CREATE INDEX sip_calls_ring_until ON sip_calls (ring_until)",
+        ]),
     ]
 
     /// Applies every migration not yet recorded; returns the versions applied now.

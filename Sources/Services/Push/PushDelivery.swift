@@ -13,11 +13,34 @@ public final class PushDelivery {
     }
 
     public struct Target: Sendable {
+        /// Which of the device's tokens this is: the regular one, or an iOS device's PushKit token.
+        public enum TokenKind: Sendable { case push, voip }
+
         public let deviceUUID: String
         public let platform: PushRegistrations.Device.Platform
         public let token: String
+        public let tokenKind: TokenKind
         public let appID: String
         public let sandbox: Bool
+
+        /// Row `row` of a `push_registrations` query selecting `device_uuid`, `platform`, `token`,
+        /// `app_id` and `environment`; nil when a column is missing or invalid.
+        init?(row: Int, of result: QueryResult, tokenKind: TokenKind) {
+            guard let uuid = result.value(row, "device_uuid"), let platform = result.value(row, "platform").flatMap(PushRegistrations.Device.Platform.init),
+                  let token = result.value(row, "token"), let appID = result.value(row, "app_id")
+            else { return nil }
+            self.init(deviceUUID: uuid, platform: platform, token: token, tokenKind: tokenKind, appID: appID,
+                      sandbox: result.value(row, "environment") == "sandbox")
+        }
+
+        init(deviceUUID: String, platform: PushRegistrations.Device.Platform, token: String, tokenKind: TokenKind, appID: String, sandbox: Bool) {
+            self.deviceUUID = deviceUUID
+            self.platform = platform
+            self.token = token
+            self.tokenKind = tokenKind
+            self.appID = appID
+            self.sandbox = sandbox
+        }
     }
 
     public static let maximumRetries = 3
@@ -107,9 +130,10 @@ public final class PushDelivery {
     /// Marks the token dead, unless it was registered again after the provider's `since` (APNs 410).
     private func markDead(_ target: Target, since: Int64?) async {
         let sinceSeconds = since.map { String(Double($0) / 1000) }
+        let (marker, column) = target.tokenKind == .voip ? ("voip_token_dead_at", "voip_token") : ("push_token_dead_at", "push_token")
         _ = try? await database.query("""
-            UPDATE push_registrations SET push_token_dead_at = now()
-            WHERE device_uuid = $1 AND push_token = $2
+            UPDATE push_registrations SET \(marker) = now()
+            WHERE device_uuid = $1 AND \(column) = $2
               AND ($3::double precision IS NULL OR updated_at <= to_timestamp($3::double precision))
             """, [target.deviceUUID, target.token, sinceSeconds])
         logger.info("device token dead; cleared", metadata: ["device": "\(target.deviceUUID.prefix(8))…"])

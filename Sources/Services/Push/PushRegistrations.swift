@@ -91,7 +91,7 @@ public final class PushRegistrations {
         let row: QueryResult
         do {
             row = try await database.query("""
-                SELECT secret, push_token_dead_at, device_uuid, platform, push_token, app_id, environment
+                SELECT secret, push_token_dead_at, device_uuid, platform, push_token AS token, app_id, environment
                 FROM push_registrations WHERE node = $1
                 """, [publish.node])
         } catch {
@@ -99,12 +99,9 @@ public final class PushRegistrations {
         }
         guard let secret = row.value(0, "secret"), row.value(0, "push_token_dead_at") == nil else { return (.unknownNode, nil) }
         guard let offered = publish.secret, ConstantTime.equals(offered, secret) else { return (.forbidden, nil) }
-        guard let uuid = row.value(0, "device_uuid"), let platform = row.value(0, "platform").flatMap(Device.Platform.init),
-              let token = row.value(0, "push_token"), let appID = row.value(0, "app_id")
-        else { return (.tryLater, nil) }
+        guard let target = PushDelivery.Target(row: 0, of: row, tokenKind: .push) else { return (.tryLater, nil) }
         logger.info("push publish accepted", metadata: ["node": "\(publish.node.prefix(6))…"])
-        return (.accepted, PushDelivery.Target(deviceUUID: uuid, platform: platform, token: token, appID: appID,
-                                               sandbox: row.value(0, "environment") == "sandbox"))
+        return (.accepted, target)
     }
 }
 

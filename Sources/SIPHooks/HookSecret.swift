@@ -1,0 +1,21 @@
+import HTTP
+import Services
+
+/// The shared secret Kamailio sends in `X-Hook-Secret` (CONTRACTS §2). Compared as SHA-256 digests in
+/// constant time, so neither the content nor the length of the secret leaks through timing.
+public struct HookSecret: Sendable {
+    public static let header = "X-Hook-Secret"
+    private let digest: [UInt8]
+
+    public init(_ secret: String) {
+        digest = Digest.sha256(Array(secret.utf8))
+    }
+
+    public func admits(_ request: HTTPRequest) -> Bool {
+        guard let offered = request.header(Self.header) else { return false }
+        return ConstantTime.equals(Digest.sha256(Array(offered.utf8)), digest)
+    }
+
+    public static let refused = APIError(status: 401, code: "invalid_hook_secret",
+                                         message: "The X-Hook-Secret header is missing or wrong.")
+}

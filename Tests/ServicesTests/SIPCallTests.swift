@@ -1,0 +1,58 @@
+@testable import Services
+import XCTest
+
+final class SIPCallTests: XCTestCase {
+    private func field(_ result: Result<SIPCall, SIPCall.Invalid>) -> String? {
+        if case .failure(let invalid) = result { return invalid.field }
+        return nil
+    }
+
+    func testAValidCallIsPreparedAndEmptyDisplayNamesDropped() throws {
+        let call = try SIPCall.validated(callID: "1-16746@127.0.0.1", caller: "alice", callerDisplay: "", callee: "Bob").get()
+        XCTAssertEqual(call, SIPCall(callID: "1-16746@127.0.0.1", caller: "alice", callerDisplay: nil, callee: "bob"))
+        let named = try SIPCall.validated(callID: "x", caller: "+4930123", callerDisplay: "Zoë <Z&Co>", callee: "bob").get()
+        XCTAssertEqual(named.callerDisplay, "Zoë <Z&Co>")
+    }
+
+    func testEveryFieldIsChecked() {
+        let cases: [(String, String, String?, String, String)] = [
+            ("", "a", nil, "b", "call_id"),
+            ("with space", "a", nil, "b", "call_id"),
+            ("tab\there", "a", nil, "b", "call_id"),
+            ("é@host", "a", nil, "b", "call_id"),
+            (String(repeating: "x", count: 513), "a", nil, "b", "call_id"),
+            ("c", "", nil, "b", "caller"),
+            ("c", "a\u{0}", nil, "b", "caller"),
+            ("c", String(repeating: "a", count: 257), nil, "b", "caller"),
+            ("c", "a", "new\nline", "b", "caller_display"),
+            ("c", "a", "\u{85}", "b", "caller_display"),
+            ("c", "a", String(repeating: "d", count: 257), "b", "caller_display"),
+            ("c", "a", nil, "", "callee"),
+            ("c", "a", nil, "b@c", "callee"),
+            ("c", "a", nil, "b c", "callee"),
+            ("c", "a", nil, String(repeating: "b", count: 257), "callee"),
+        ]
+        for (callID, caller, display, callee, expected) in cases {
+            XCTAssertEqual(field(SIPCall.validated(callID: callID, caller: caller, callerDisplay: display, callee: callee)), expected,
+                           "\(callID.prefix(20)) \(caller.prefix(20)) \(display ?? "-") \(callee.prefix(20))")
+        }
+        XCTAssertNil(field(SIPCall.validated(callID: String(repeating: "x", count: 512), caller: "a", callerDisplay: nil, callee: "b")))
+    }
+
+    func testCancelReasons() throws {
+        XCTAssertEqual(try SIPCall.reason(nil).get(), .cancelled, "absent means cancelled")
+        XCTAssertEqual(try SIPCall.reason("answered_elsewhere").get(), .answeredElsewhere)
+        XCTAssertEqual(try SIPCall.reason("timeout").get(), .timeout)
+        guard case .failure(let invalid) = SIPCall.reason("Cancelled") else { return XCTFail("reasons are exact") }
+        XCTAssertEqual(invalid.field, "reason")
+        XCTAssertTrue(invalid.rule.contains("\"answered_elsewhere\""))
+    }
+
+    func testHA1UsernamesThatCannotExistNeedNoQuery() {
+        XCTAssertTrue(HA1Directory.isPossibleUsername("alice"))
+        XCTAssertTrue(HA1Directory.isPossibleUsername(String(repeating: "a", count: 64)))
+        for name in ["", String(repeating: "a", count: 65), "a b", "a\r\nb", "a\u{7F}"] {
+            XCTAssertFalse(HA1Directory.isPossibleUsername(name), name)
+        }
+    }
+}

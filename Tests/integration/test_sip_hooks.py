@@ -1,0 +1,181 @@
+"""Kamailio's hooks (CONTRACTS §2) against the real binary, PostgreSQL and the strict push fakes:
+the secret gate, HA1 answers that follow register / password change / delete, call pushes to every
+device (VoIP on iOS, high-priority data on Android), idempotency per Call-ID, and cancel."""
+import hashlib
+import time
+import uuid
+
+import pytest
+import requests
+
+from conftest import DOMAIN
+from test_push_app_server import new_account, register_device, wait_for, PASSWORD
+
+REALM = DOMAIN  # SIP_DOMAIN defaults to XMPP_DOMAIN
+
+
+def hook(switchboard, method, path, secret=None, **kwargs):
+    headers = kwargs.pop("headers", {})
+    if secret is not None:
+        headers["X-Hook-Secret"] = secret
+    return requests.request(method, f"{switchboard.url}/hooks/sip/{path}", headers=headers, timeout=5, **kwargs)
+
+
+@pytest.fixture
+def secret(switchboard) -> str:
+    return switchboard.env["HOOK_SECRET"]
+
+
+def ha1(user, password, realm=REALM) -> str:
+    return hashlib.md5(f"{user}:{realm}:{password}".encode()).hexdigest()
+
+
+def random_apns_token() -> str:
+    return uuid.uuid4().hex + uuid.uuid4().hex
+
+
+def call_body(callee, **overrides):
+    return {"event": "incoming_call", "caller": "alice", "caller_display": "Alice <A&B>", "callee": callee,
+            "call_id": f"{uuid.uuid4()}@127.0.0.1", "t_index": 9719, "t_label": 1813305795, **overrides}
+
+
+def test_every_hook_refuses_a_missing_or_wrong_secret_and_does_nothing(switchboard, secret, fake_apns):
+    user = new_account(switchboard.url)
+    token = random_apns_token()
+    register_device(switchboard.url, user, voip_token=token)
+    callee = user["jid"].split("@")[0]
+    for offered in (None, "", "wrong", secret[:-1], secret + "x", secret.upper() if secret.upper() != secret else secret + "A"):
+        for method, path, kwargs in (("GET", "ha1", {"params": {"user": callee, "realm": REALM}}),
+                                     ("POST", "call", {"json": call_body(callee)}),
+                                     ("POST", "cancel", {"json": {"event": "call_cancelled", "caller": "a", "callee": callee, "call_id": "x"}})):
+            r = hook(switchboard, method, path, offered, **kwargs)
+            assert r.status_code == 401, (offered, path, r.text)
+            assert r.json()["error"]["code"] == "invalid_hook_secret"
+            assert "ha1" not in r.text
+    time.sleep(0.3)
+    assert not any(p["token"] == token for p in fake_apns.pushes()), "no push for a refused hook"
+
+
+def test_ha1_follows_register_password_change_and_delete(switchboard, secret):
+    session = new_account(switchboard.url)
+    user = session["jid"].split("@")[0]
+    r = hook(switchboard, "GET", "ha1", secret, params={"user": user, "realm": REALM})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/json")
+    assert r.json() == {"ha1": ha1(user, PASSWORD)}
+    # Cached now: the second answer is the same.
+    assert hook(switchboard, "GET", "ha1", secret, params={"user": user, "realm": REALM}).json() == {"ha1": ha1(user, PASSWORD)}
+
+    auth = {"Authorization": f"Bearer {session['token']}"}
+    changed = requests.post(f"{switchboard.url}/api/v1/account/password", headers=auth,
+                            json={"old_password": PASSWORD, "new_password": "a new sip password"})
+    assert changed.status_code == 200, changed.text
+    r = hook(switchboard, "GET", "ha1", secret, params={"user": user, "realm": REALM})
+    assert r.json() == {"ha1": ha1(user, "a new sip password")}, "the cache follows the change at once"
+
+    auth = {"Authorization": f"Bearer {changed.json()['token']}"}
+    assert requests.delete(f"{switchboard.url}/api/v1/account", headers=auth).status_code == 204
+    r = hook(switchboard, "GET", "ha1", secret, params={"user": user, "realm": REALM})
+    assert r.status_code == 404 and r.json()["error"]["code"] == "unknown_user"
+
+
+def test_ha1_unknown_users_other_realms_and_hostile_names_are_404(switchboard, secret, account):
+    user = account["jid"].split("@")[0]
+    cases = [{"user": "nobody-here", "realm": REALM}, {"user": user, "realm": "other.example"}, {"user": user},
+             {"realm": REALM}, {"user": "", "realm": REALM}, {"user": "x" * 5000, "realm": REALM},
+             {"user": "a' OR '1'='1", "realm": REALM}, {"user": "bob\r\nX-Evil: 1", "realm": REALM},
+             {"user": user.upper(), "realm": REALM}, {"user": f"{user}%00", "realm": REALM}]
+    for params in cases:
+        r = hook(switchboard, "GET", "ha1", secret, params=params)
+        assert r.status_code == 404, (params, r.text)
+        assert r.json()["error"]["code"] == "unknown_user"
+    assert hook(switchboard, "POST", "ha1", secret).status_code == 405
+
+
+def test_a_call_pushes_every_device_once_per_call_id(switchboard, secret, fake_apns, fake_fcm, postgres):
+    bob = new_account(switchboard.url)
+    callee = bob["jid"].split("@")[0]
+    voip, fcm = random_apns_token(), f"fcm-{uuid.uuid4().hex}"
+    register_device(switchboard.url, bob, voip_token=voip, app_id="com.example.phone")
+    register_device(switchboard.url, bob, platform="android", push_token=fcm, voip_token=None, app_id="com.example.phone")
+    register_device(switchboard.url, bob, voip_token=None)  # an iPhone without PushKit: no call push
+    body = call_body(callee)
+    sent = time.time()
+    r = hook(switchboard, "POST", "call", secret, json=body)
+    assert r.status_code == 202, r.text
+    assert r.json() == {"status": "queued", "devices": 2}
+    wait_for("the VoIP push", lambda: any(p["token"] == voip for p in fake_apns.pushes()), timeout=5)
+    wait_for("the FCM push", lambda: any(m["token"] == fcm for m in fake_fcm.messages()), timeout=5)
+    push = next(p for p in fake_apns.pushes() if p["token"] == voip)
+    assert push["received"] - sent < 1.0
+    assert push["headers"]["apns-push-type"] == "voip" and push["headers"]["apns-topic"] == "com.example.phone.voip"
+    assert push["headers"]["apns-expiration"] == "0" and push["headers"]["apns-priority"] == "10"
+    assert push["payload"] == {"type": "call", "call_id": body["call_id"], "caller": "alice",
+                               "caller_display": "Alice <A&B>", "callee": callee}
+    message = next(m for m in fake_fcm.messages() if m["token"] == fcm)
+    assert message["android"] == {"priority": "high", "ttl": "30s"}
+    assert message["data"] == {k: str(v) for k, v in push["payload"].items()}
+
+    # The same call again (Kamailio retrying, or a second instance): 202, nothing new sent.
+    again = hook(switchboard, "POST", "call", secret, json=body)
+    assert again.status_code == 202 and again.json() == {"status": "queued", "devices": 2}
+    time.sleep(0.5)
+    assert sum(p["token"] == voip for p in fake_apns.pushes()) == 1
+    assert sum(m["token"] == fcm for m in fake_fcm.messages()) == 1
+    assert postgres.psql(f"SELECT cardinality(device_uuids) FROM sip_calls WHERE call_id = '{body['call_id']}'") == "2"
+
+    # Cancel reaches the same devices, once.
+    cancel = {"event": "call_cancelled", "caller": "alice", "callee": callee, "call_id": body["call_id"], "reason": "cancelled"}
+    r = hook(switchboard, "POST", "cancel", secret, json=cancel)
+    assert r.status_code == 200 and r.json() == {"status": "queued", "devices": 2}
+    wait_for("the cancel pushes", lambda: sum(p["token"] == voip for p in fake_apns.pushes()) == 2
+             and sum(m["token"] == fcm for m in fake_fcm.messages()) == 2, timeout=5)
+    cancelled = [p for p in fake_apns.pushes() if p["token"] == voip][-1]
+    assert cancelled["payload"] == {"type": "call_cancelled", "call_id": body["call_id"], "reason": "cancelled"}
+    assert cancelled["headers"]["apns-push-type"] == "voip"
+    assert hook(switchboard, "POST", "cancel", secret, json=cancel).json() == {"status": "queued", "devices": 0}
+
+
+def test_callees_that_cannot_be_reached_are_404(switchboard, secret):
+    lonely = new_account(switchboard.url)  # no device at all
+    for callee in ("no-such-user", lonely["jid"].split("@")[0]):
+        r = hook(switchboard, "POST", "call", secret, json=call_body(callee))
+        assert r.status_code == 404 and r.json()["error"]["code"] == "callee_unreachable", r.text
+    r = hook(switchboard, "POST", "cancel", secret,
+             json={"event": "call_cancelled", "caller": "a", "callee": "no-such-user", "call_id": "unknown@host"})
+    assert r.status_code == 200 and r.json() == {"status": "queued", "devices": 0}
+
+
+def test_malformed_and_hostile_call_hooks_are_400_naming_the_field(switchboard, secret, account):
+    callee = account["jid"].split("@")[0]
+    cases = [
+        ({"event": "something_else"}, "event"),
+        ({"call_id": ""}, "call_id"),
+        ({"call_id": "has space"}, "call_id"),
+        ({"call_id": "x" * 600}, "call_id"),
+        ({"caller": ""}, "caller"),
+        ({"caller": "bob\u0000"}, "caller"),
+        ({"caller_display": "A" * 300}, "caller_display"),
+        ({"caller_display": "line\nbreak"}, "caller_display"),
+        ({"callee": ""}, "callee"),
+        ({"callee": "a@b"}, "callee"),
+        ({"callee": "x" * 300}, "callee"),
+        ({"callee": 42}, "callee"),
+        ({"t_index": "nine"}, "t_index"),
+    ]
+    for override, field in cases:
+        r = hook(switchboard, "POST", "call", secret, json={**call_body(callee), **override})
+        assert r.status_code == 400, (override, r.text)
+        assert r.json()["error"]["code"] == "invalid_request" and field in r.json()["error"]["message"], (override, r.text)
+    body = {"event": "call_cancelled", "caller": "a", "callee": callee, "call_id": "c@h", "reason": "because"}
+    r = hook(switchboard, "POST", "cancel", secret, json=body)
+    assert r.status_code == 400 and "reason" in r.json()["error"]["message"]
+    missing = {k: v for k, v in call_body(callee).items() if k != "call_id"}
+    r = hook(switchboard, "POST", "call", secret, json=missing)
+    assert r.status_code == 400 and "call_id" in r.json()["error"]["message"]
+    r = hook(switchboard, "POST", "call", secret, data=b"{not json", headers={"Content-Type": "application/json"})
+    assert r.status_code == 400
+    r = hook(switchboard, "POST", "call", secret, data=b"x" * (1 << 20), headers={"Content-Type": "application/json"})
+    assert r.status_code == 413
+    r = hook(switchboard, "POST", "call", secret, data=b"event=incoming_call", headers={"Content-Type": "text/plain"})
+    assert r.status_code == 415
+    assert hook(switchboard, "GET", "call", secret).status_code == 405
