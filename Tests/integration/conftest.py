@@ -8,13 +8,16 @@ from pathlib import Path
 import pytest
 import requests
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
+ROOT_DIR = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT_DIR / "scripts"))
 
 from stack.coturn import Coturn  # noqa: E402
 from stack.ejabberd import Ejabberd  # noqa: E402
 from stack.fakes import FakeAPNs, FakeFCM  # noqa: E402
+from stack.kamailio import Kamailio  # noqa: E402
 from stack.postgres import Postgres  # noqa: E402
 from stack.processes import Daemon, state_dir  # noqa: E402
+from stack.rtpengine import Rtpengine  # noqa: E402
 from stack.switchboard import Switchboard, build  # noqa: E402
 
 PROFILE = "test"
@@ -24,6 +27,11 @@ TURN_PORT = 23478
 TURN_PEER_PORT = 23490
 DOMAIN = "example.com"
 EJABBERD_PORTS = {"c2s": 25222, "http": 25280, "admin": 25347, "push": 25348}
+KAMAILIO_PORTS = {"udp": 25060, "tls": 25061, "wss": 25089}
+RTPENGINE_NG_PORT, RTPENGINE_CLI_PORT, RTPENGINE_MEDIA = 22223, 29900, (30000, 30100)
+# The ring window, short so that the timeout test is quick: Switchboard's CALL_RING_SECONDS and
+# Kamailio's wait for a wake-up REGISTER.
+RING_SECONDS = 6
 ADMIN_COMPONENT = (f"gateway.{DOMAIN}", secrets.token_hex(32))
 PUSH_COMPONENT = (f"push.{DOMAIN}", secrets.token_hex(32))
 
@@ -92,6 +100,7 @@ def production_environment(database_url: str, turn_secret: str, ejabberd_databas
         "PUSH_COMPONENT_PORT": str(EJABBERD_PORTS["push"]),
         "XMPP_COMPONENT_SECRET": ADMIN_COMPONENT[1], "PUSH_COMPONENT_SECRET": PUSH_COMPONENT[1],
         "HOOK_SECRET": secrets.token_hex(32),
+        "CALL_RING_SECONDS": str(RING_SECONDS),
         "SIP_HOST": "sip.example.com", "SIP_PORT": "5060",
         "TURN_SECRET": turn_secret,
         "TURN_URIS": f"turn:127.0.0.1:{TURN_PORT}?transport=udp,turn:127.0.0.1:{TURN_PORT}?transport=tcp",
@@ -149,3 +158,22 @@ def token(switchboard, account):
         claims = {"sub": sub, "iat": now, "exp": now + 86400, "ver": 1, **overrides}
         return jwt.encode(claims, switchboard.env["JWT_SECRET"], algorithm="HS256")
     return make
+
+
+@pytest.fixture(scope="session")
+def rtpengine():
+    server = Rtpengine(PROFILE, RTPENGINE_NG_PORT, RTPENGINE_CLI_PORT, RTPENGINE_MEDIA).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def kamailio(switchboard, rtpengine):
+    """deploy/kamailio/kamailio.cfg with loopback addresses, calling the session's Switchboard."""
+    server = Kamailio(PROFILE, KAMAILIO_PORTS, RTPENGINE_NG_PORT, switchboard.url, switchboard.env["HOOK_SECRET"],
+                      DOMAIN, RING_SECONDS)
+    checked = server.check()
+    assert checked.returncode == 0, checked.stderr
+    server.start()
+    yield server
+    server.stop()

@@ -8,7 +8,7 @@ import uuid
 import pytest
 import requests
 
-from conftest import DOMAIN
+from conftest import DOMAIN, RING_SECONDS
 from test_push_app_server import new_account, register_device, wait_for, PASSWORD
 
 REALM = DOMAIN  # SIP_DOMAIN defaults to XMPP_DOMAIN
@@ -112,7 +112,7 @@ def test_a_call_pushes_every_device_once_per_call_id(switchboard, secret, fake_a
     assert push["payload"] == {"type": "call", "call_id": body["call_id"], "caller": "alice",
                                "caller_display": "Alice <A&B>", "callee": callee}
     message = next(m for m in fake_fcm.messages() if m["token"] == fcm)
-    assert message["android"] == {"priority": "high", "ttl": "30s"}
+    assert message["android"] == {"priority": "high", "ttl": f"{RING_SECONDS}s"}
     assert message["data"] == {k: str(v) for k, v in push["payload"].items()}
 
     # The same call again (Kamailio retrying, or a second instance): 202, nothing new sent.

@@ -1,8 +1,9 @@
 """`python -m stack dev`: the development stack in the foreground until Ctrl-C.
 
 PostgreSQL (port 15432, own data directory), ejabberd (c2s 5222, http 5280, components 5347 and
-5348), coturn (3478, use-auth-secret), then Switchboard on http://127.0.0.1:8443 with
-SWITCHBOARD_ENV=development and fresh random secrets.
+5348), coturn (3478, use-auth-secret), the fake APNs and FCM, Switchboard on http://127.0.0.1:8443
+with SWITCHBOARD_ENV=development and fresh random secrets, then rtpengine (ng 2223) and Kamailio
+(SIP UDP/TCP 5060, TLS 5061, WSS 8089) calling Switchboard's hooks.
 """
 import secrets
 import signal
@@ -14,7 +15,9 @@ import jwt
 from .coturn import Coturn
 from .ejabberd import Ejabberd
 from .fakes import FakeAPNs, FakeFCM
+from .kamailio import Kamailio
 from .postgres import Postgres
+from .rtpengine import Rtpengine
 from .switchboard import Switchboard, build
 
 DOMAIN = "example.com"
@@ -63,6 +66,11 @@ def dev() -> int:
         env.update(fcm.environment())
         switchboard = Switchboard(binary, "dev", env).start()
         started.append(switchboard.stop)
+        rtpengine = Rtpengine("dev", 2223, 9900, (30000, 30100)).start()
+        started.append(rtpengine.stop)
+        kamailio = Kamailio("dev", {"udp": 5060, "tls": 5061, "wss": 8089}, 2223, switchboard.url, env["HOOK_SECRET"],
+                            DOMAIN, ring_seconds=30).start()
+        started.append(kamailio.stop)
         token = jwt.encode({"sub": f"alice@{DOMAIN}", "iat": int(time.time()), "exp": int(time.time()) + 86400, "ver": 1},
                            env["JWT_SECRET"], algorithm="HS256")
         print(f"""
@@ -74,9 +82,11 @@ Switchboard is up (development):
   PostgreSQL {postgres.url}
   ejabberd   c2s 127.0.0.1:5222 (STARTTLS, self-signed), components gateway.{DOMAIN}:5347 push.{DOMAIN}:5348
   coturn     turn:127.0.0.1:3478 (use-auth-secret)
+  Kamailio   sip:127.0.0.1:5060 (UDP/TCP), sips 5061, wss://127.0.0.1:8089/ws; SIP password = account password
+  rtpengine  ng udp:127.0.0.1:2223
   fake APNs  {apns.url}: pushes recorded in {apns.record}
   fake FCM   {fcm.url}: messages recorded in {fcm.record}
-  logs       {switchboard.dir}, {postgres.dir}, {ejabberd.dir}/log, {coturn.dir}
+  logs       {switchboard.dir}, {postgres.dir}, {ejabberd.dir}/log, {coturn.dir}, {kamailio.dir}, {rtpengine.dir}
 Ctrl-C stops everything.""", flush=True)
         stopping = []
         signal.signal(signal.SIGTERM, lambda *_: stopping.append(1))

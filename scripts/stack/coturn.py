@@ -1,5 +1,23 @@
-"""coturn with TURN REST credentials (`use-auth-secret`), on 127.0.0.1."""
-from .processes import Daemon, state_dir, wait_for_port
+"""coturn with TURN REST credentials (`use-auth-secret`), on 127.0.0.1.
+
+The configuration is deploy/coturn/turnserver.conf with only its addresses, ports, realm and secret
+replaced; TLS is off (no certificate here) and, for tests, loopback peers are allowed.
+"""
+import re
+
+from .processes import ROOT, Daemon, state_dir, wait_for_port
+
+CONFIG = ROOT / "deploy" / "coturn" / "turnserver.conf"
+
+
+def render_config(values: dict[str, str | int]) -> str:
+    """deploy/coturn/turnserver.conf with the given `key=value` lines replaced (and nothing else)."""
+    text = CONFIG.read_text()
+    for key, value in values.items():
+        text, count = re.subn(rf"^{key}=.*$", f"{key}={value}", text, flags=re.M)
+        if count != 1:
+            raise KeyError(f"{key} is not set in {CONFIG}")
+    return text
 
 
 class Coturn:
@@ -9,11 +27,14 @@ class Coturn:
         self.daemon: Daemon | None = None
 
     def start(self, allow_loopback_peers: bool = False) -> "Coturn":
-        argv = ["turnserver", "-n", "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1",
-                f"--listening-port={self.port}", f"--realm={self.realm}", "--use-auth-secret",
-                f"--static-auth-secret={self.secret}", "--fingerprint", "--no-tls", "--no-dtls", "--no-cli",
-                "--min-port=31000", "--max-port=31100", f"--pidfile={self.dir}/turnserver.pid",
-                "--log-file=stdout", "--simple-log"]
+        config = self.dir / "turnserver.conf"
+        config.write_text(render_config({
+            "listening-ip": "127.0.0.1", "external-ip": "127.0.0.1", "listening-port": self.port,
+            "tls-listening-port": self.port + 1, "min-port": 31000, "max-port": 31100,
+            "realm": self.realm, "static-auth-secret": self.secret,
+        }))
+        argv = ["turnserver", "-c", str(config), "--relay-ip=127.0.0.1", "--no-tls", "--no-dtls",
+                f"--pidfile={self.dir}/turnserver.pid"]
         if allow_loopback_peers:  # only for tests, whose echo peer is on 127.0.0.1
             argv.append("--allow-loopback-peers")
         self.daemon = Daemon("coturn", argv, self.dir / "turnserver.log")

@@ -1,0 +1,147 @@
+"""The SIP stack end to end: the real Kamailio (deploy/kamailio/kamailio.cfg with loopback addresses),
+rtpengine and SIPp, with Switchboard's hooks and the strict push fakes. Accounts are made over REST."""
+import time
+import uuid
+
+import requests
+
+from conftest import RING_SECONDS, wait_ready
+from sipp import SIPp, final_response, run
+from test_push_app_server import PASSWORD, new_account, register_device, wait_for
+
+CALLER_PORT, CALLEE_UAS_PORT, WAKE_PORT, REGISTER_PORT = 25080, 25070, 25071, 25072
+
+
+def username(session) -> str:
+    return session["jid"].split("@")[0]
+
+
+def sleeping_callee(switchboard):
+    """An account with an iPhone (VoIP token) and an Android phone, neither registered in SIP."""
+    session = new_account(switchboard.url)
+    voip, fcm = uuid.uuid4().hex * 2, f"fcm-{uuid.uuid4().hex}"
+    assert register_device(switchboard.url, session, voip_token=voip, app_id="com.example.phone").status_code == 200
+    assert register_device(switchboard.url, session, platform="android", push_token=fcm, voip_token=None,
+                           app_id="com.example.phone").status_code == 200
+    return session, voip, fcm
+
+
+def voip_pushes(fake_apns, token):
+    return [p for p in fake_apns.pushes() if p["token"] == token]
+
+
+def test_register_with_the_account_password_and_refusals_that_look_alike(switchboard, kamailio):
+    session = new_account(switchboard.url)
+    user = username(session)
+    ok = run("register", REGISTER_PORT, [user, str(REGISTER_PORT)], user, PASSWORD)
+    assert ok.process.returncode == 0, ok.explain()
+    assert ok.received_statuses() == [401, 200]
+    assert f"sip:{user}@127.0.0.1:{REGISTER_PORT}" in kamailio.rpc("ul.dump")
+
+    wrong = run("register_refused", REGISTER_PORT, [user, str(REGISTER_PORT)], user, "not the password")
+    assert wrong.process.returncode == 0, wrong.explain()
+    unknown = run("register_refused", REGISTER_PORT, ["nobody-" + uuid.uuid4().hex[:8], str(REGISTER_PORT)], "nobody", "whatever")
+    assert unknown.process.returncode == 0, unknown.explain()
+    assert wrong.received_statuses() == unknown.received_statuses() == [401, 401]
+    assert final_response(wrong) == final_response(unknown), "a wrong password and an unknown user are indistinguishable"
+
+
+def test_a_call_wakes_the_sleeping_callee_and_completes(switchboard, kamailio, rtpengine, fake_apns, fake_fcm):
+    caller = new_account(switchboard.url)
+    callee, voip, fcm = sleeping_callee(switchboard)
+    uas = SIPp("callee_uas", CALLEE_UAS_PORT, server=True)
+    call = SIPp("caller_invite", CALLER_PORT, [username(caller), username(callee)], username(caller), PASSWORD)
+    wait_for("the VoIP push", lambda: voip_pushes(fake_apns, voip), timeout=5)
+    push = voip_pushes(fake_apns, voip)[0]
+    assert push["headers"]["apns-push-type"] == "voip" and push["headers"]["apns-topic"] == "com.example.phone.voip"
+    assert push["headers"]["apns-expiration"] == "0" and push["headers"]["apns-priority"] == "10"
+    assert push["payload"]["type"] == "call" and push["payload"]["caller"] == username(caller)
+    assert push["payload"]["callee"] == username(callee) and push["payload"]["caller_display"] == f"Caller {username(caller)}"
+    call_id = push["payload"]["call_id"]
+    wait_for("the FCM push", lambda: any(m["token"] == fcm for m in fake_fcm.messages()), timeout=5)
+    message = next(m for m in fake_fcm.messages() if m["token"] == fcm)
+    assert message["android"]["priority"] == "high" and message["data"]["call_id"] == call_id
+
+    # The app wakes up and registers; Kamailio resumes the parked INVITE towards it.
+    woke = run("register", WAKE_PORT, [username(callee), str(CALLEE_UAS_PORT)], username(callee), PASSWORD)
+    assert woke.process.returncode == 0, woke.explain()
+    assert call.wait() == 0, call.explain()
+    assert uas.wait() == 0, uas.explain()
+    assert [s for s in call.received_statuses() if s != 100] == [407, 180, 200, 200], "challenge, 180, 200, 200 to the BYE"
+    # The answer stops the other devices' ringing; media is released with the BYE.
+    wait_for("answered_elsewhere", lambda: any(p["payload"].get("reason") == "answered_elsewhere" for p in voip_pushes(fake_apns, voip)))
+    wait_for("rtpengine to release the call", lambda: call_id not in rtpengine.calls(), timeout=3)
+
+
+def test_the_caller_cancels_while_the_callee_sleeps(switchboard, kamailio, rtpengine, fake_apns):
+    caller = new_account(switchboard.url)
+    callee, voip, _ = sleeping_callee(switchboard)
+    call = run("caller_cancel", CALLER_PORT, [username(caller), username(callee)], username(caller), PASSWORD)
+    assert call.process.returncode == 0, call.explain()
+    assert 487 in call.received_statuses()
+    wait_for("the cancel push", lambda: len(voip_pushes(fake_apns, voip)) == 2, timeout=5)
+    ring, cancelled = voip_pushes(fake_apns, voip)
+    assert cancelled["payload"] == {"type": "call_cancelled", "call_id": ring["payload"]["call_id"], "reason": "cancelled"}
+    assert cancelled["headers"]["apns-push-type"] == "voip"
+    assert ring["payload"]["call_id"] not in rtpengine.calls()
+
+
+def test_a_callee_that_never_wakes_gets_480_after_the_ring_window(switchboard, kamailio, rtpengine, fake_apns):
+    caller = new_account(switchboard.url)
+    callee, voip, _ = sleeping_callee(switchboard)
+    started = time.monotonic()
+    call = run("caller_timeout", CALLER_PORT, [username(caller), username(callee)], username(caller), PASSWORD, timeout=RING_SECONDS + 20)
+    waited = time.monotonic() - started
+    assert call.process.returncode == 0, call.explain()
+    assert call.received_statuses()[-1] == 480
+    assert RING_SECONDS - 0.5 < waited < RING_SECONDS + 5, waited
+    wait_for("the timeout push", lambda: len(voip_pushes(fake_apns, voip)) == 2, timeout=5)
+    assert voip_pushes(fake_apns, voip)[1]["payload"]["reason"] == "timeout"
+    assert voip_pushes(fake_apns, voip)[0]["payload"]["call_id"] not in rtpengine.calls(), "nothing leaks in rtpengine"
+
+
+def test_unknown_callees_get_404_without_a_push(switchboard, kamailio, fake_apns):
+    caller = new_account(switchboard.url)
+    before = len(fake_apns.pushes())
+    call = run("caller_timeout", CALLER_PORT, [username(caller), "nobody-" + uuid.uuid4().hex[:8]], username(caller), PASSWORD)
+    assert call.received_statuses()[-1] == 404, call.explain()
+    assert len(fake_apns.pushes()) == before
+
+
+def test_with_switchboard_stopped_register_gets_503_not_401(switchboard, kamailio):
+    session = new_account(switchboard.url)
+    user = username(session)
+    switchboard.stop()
+    try:
+        down = run("register_unavailable", REGISTER_PORT, [user, str(REGISTER_PORT)], user, PASSWORD)
+        assert down.process.returncode == 0, down.explain()
+        assert down.received_statuses() == [401, 503]
+    finally:
+        switchboard.start()
+        wait_ready(switchboard.url)
+    again = run("register", REGISTER_PORT, [user, str(REGISTER_PORT)], user, PASSWORD)
+    assert again.process.returncode == 0, again.explain()
+    assert requests.get(f"{switchboard.url}/readyz").status_code == 200
+
+
+def test_a_webrtc_client_registers_over_secure_websocket(switchboard, kamailio):
+    from conftest import DOMAIN, KAMAILIO_PORTS
+    from ws_sip import WebSocketSIP
+    session = new_account(switchboard.url)
+    client = WebSocketSIP(KAMAILIO_PORTS["wss"])
+    try:
+        assert client.register(username(session), DOMAIN, PASSWORD) == ["SIP/2.0 401 Unauthorized", "SIP/2.0 200 OK"]
+        # NAT handling keeps the contact reachable over this connection (alias of the WebSocket's source).
+        contacts = kamailio.rpc("ul.dump")
+        assert f"sip:{username(session)}@" in contacts and f"{client.local_port}" in contacts, contacts[-2000:]
+        assert client.register(username(session), DOMAIN, "wrong password") == ["SIP/2.0 401 Unauthorized"] * 2
+    finally:
+        client.close()
+
+
+def test_kamailio_refuses_to_start_without_the_hook_secret(kamailio):
+    import subprocess
+    env = {k: v for k, v in kamailio.env.items() if k != "HOOK_SECRET"}
+    checked = subprocess.run(["kamailio", "-c", "-f", str(kamailio.config)], env=env, capture_output=True, text=True, timeout=30)
+    assert checked.returncode != 0
+    assert "HOOK_SECRET" in checked.stderr
