@@ -200,7 +200,7 @@ final class DatabasePoolTests: XCTestCase {
             let second = try await Migrations.apply(to: pool)
             XCTAssertEqual(second, [], "a second run applies nothing")
             let tables = try await pool.query("SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1", [schema])
-            XCTAssertEqual(tables.rows.map { $0[0] }, ["account_credentials", "groups", "push_registrations", "subscriber", "switchboard_migrations"])
+            XCTAssertEqual(tables.rows.map { $0[0] }, ["account_credentials", "groups", "push_registrations", "sip_calls", "subscriber", "switchboard_migrations"])
             let recorded = try await pool.query("SELECT count(*) AS n FROM switchboard_migrations").value(0, "n")
             XCTAssertEqual(recorded, String(Migrations.all.count))
         }
