@@ -73,6 +73,23 @@ def test_a_call_wakes_the_sleeping_callee_and_completes(switchboard, kamailio, r
     wait_for("rtpengine to release the call", lambda: call_id not in rtpengine.calls(), timeout=3)
 
 
+def test_a_callee_with_a_stale_contact_is_pushed_and_reached_at_its_new_one(switchboard, kamailio, fake_apns):
+    """The app registered earlier from an address that is gone (it slept, its NAT binding expired):
+    Kamailio forks to the stale contact and pushes; the woken app's REGISTER adds a branch (tsilo)."""
+    caller = new_account(switchboard.url)
+    callee, voip, _ = sleeping_callee(switchboard)
+    stale = run("register", REGISTER_PORT, [username(callee), "25099"], username(callee), PASSWORD)  # nothing listens on 25099
+    assert stale.process.returncode == 0, stale.explain()
+    uas = SIPp("callee_uas", CALLEE_UAS_PORT, server=True)
+    call = SIPp("caller_invite", CALLER_PORT, [username(caller), username(callee)], username(caller), PASSWORD)
+    wait_for("the VoIP push", lambda: voip_pushes(fake_apns, voip), timeout=5)
+    woke = run("register", WAKE_PORT, [username(callee), str(CALLEE_UAS_PORT)], username(callee), PASSWORD)
+    assert woke.process.returncode == 0, woke.explain()
+    assert call.wait() == 0, call.explain()
+    assert uas.wait() == 0, uas.explain()
+    assert 200 in call.received_statuses()
+
+
 def test_the_caller_cancels_while_the_callee_sleeps(switchboard, kamailio, rtpengine, fake_apns):
     caller = new_account(switchboard.url)
     callee, voip, _ = sleeping_callee(switchboard)

@@ -43,7 +43,6 @@ public final class PushDelivery {
         }
     }
 
-    public static let maximumRetries = 3
     public let queueLimit: Int
 
     private let apns: APNsProvider?
@@ -51,17 +50,20 @@ public final class PushDelivery {
     private let ringSeconds: Int
     private let database: DatabasePool
     private let logger: Logger
+    private let clock: PushClock
     /// Pushes queued or in flight, per platform: one failing provider never fills the other's queue.
     private var pending: [PushRegistrations.Device.Platform: Int] = [:]
     public private(set) var counters: [PushRegistrations.Device.Platform: Counters] = [.ios: Counters(), .android: Counters()]
 
-    public init(apns: APNsProvider?, fcm: FCMProvider?, ringSeconds: Int, database: DatabasePool, logger: Logger, queueLimit: Int = 10_000) {
+    public init(apns: APNsProvider?, fcm: FCMProvider?, ringSeconds: Int, database: DatabasePool, logger: Logger,
+                queueLimit: Int = 10_000, clock: PushClock = .system) {
         self.apns = apns
         self.fcm = fcm
         self.ringSeconds = ringSeconds
         self.database = database
         self.logger = logger
         self.queueLimit = queueLimit
+        self.clock = clock
     }
 
     /// Whether another push for `platform` can be queued now (else the publish is answered `wait`).
@@ -84,35 +86,23 @@ public final class PushDelivery {
         }
         pending[platform, default: 0] += 1
         let pushID = UUIDString.random()
-        let start = ContinuousClock.now
         spawnOnLoop { [self] in
             defer { pending[platform, default: 1] -= 1 }
-            var retries = 0
-            while true {
-                let remaining = deadline - Self.seconds(since: start)
-                switch await attempt(pushID, max(1, min(10, remaining))) {
-                case .delivered:
-                    counters[platform]?.sent += 1
-                    return
-                case .tokenDead(let since):
-                    counters[platform]?.dead += 1
-                    await markDead(target, since: since)
-                    return
-                case .configuration(let reason), .rejected(let reason):
-                    counters[platform]?.failed += 1
-                    logger.error("push refused by the provider", metadata: ["platform": "\(platform.rawValue)", "reason": "\(reason)"])
-                    return
-                case .retry(let after):
-                    let wait = RetryDelay.next(attempt: retries, retryAfter: after)
-                    guard retries < Self.maximumRetries, Self.seconds(since: start) + wait < deadline else {
-                        counters[platform]?.failed += 1
-                        logger.warning("push not delivered before its deadline", metadata: ["platform": "\(platform.rawValue)", "attempts": "\(retries + 1)"])
-                        return
-                    }
-                    retries += 1
-                    counters[platform]?.retried += 1
-                    try? await Task.sleep(for: .milliseconds(Int(wait * 1000)))
-                }
+            let ending = await RetryLoop.run(deadline: deadline, clock: clock, onRetry: { self.counters[platform]?.retried += 1 }) { timeout in
+                await attempt(pushID, timeout)
+            }
+            switch ending.outcome {
+            case .delivered:
+                counters[platform]?.sent += 1
+            case .tokenDead(let since):
+                counters[platform]?.dead += 1
+                await markDead(target, since: since)
+            case .configuration(let reason), .rejected(let reason):
+                counters[platform]?.failed += 1
+                logger.error("push refused by the provider", metadata: ["platform": "\(platform.rawValue)", "reason": "\(reason)"])
+            case .retry:
+                counters[platform]?.failed += 1
+                logger.warning("push not delivered before its deadline", metadata: ["platform": "\(platform.rawValue)", "attempts": "\(ending.retries + 1)"])
             }
         }
     }
@@ -120,11 +110,6 @@ public final class PushDelivery {
     private func dropped(_ target: Target) {
         counters[target.platform]?.failed += 1
         logger.warning("no provider configured for this device; push dropped", metadata: ["platform": "\(target.platform.rawValue)"])
-    }
-
-    private static func seconds(since start: ContinuousClock.Instant) -> Double {
-        let elapsed = (ContinuousClock.now - start).components
-        return Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
     }
 
     /// Marks the token dead, unless it was registered again after the provider's `since` (APNs 410).
