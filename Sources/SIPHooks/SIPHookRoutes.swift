@@ -6,7 +6,14 @@ import Services
 /// `POST /hooks/sip/cancel`. The secret is checked before anything else; the HA1 hook answers from
 /// memory when it can; the call hooks answer once the pushes are queued, never waiting on a provider.
 public enum SIPHookRoutes {
-    struct IncomingCall: Decodable, Sendable {
+    /// A JSON hook body whose `event` must name its kind.
+    protocol Event: Decodable, Sendable {
+        static var name: String { get }
+        var event: String { get }
+    }
+
+    struct IncomingCall: Event {
+        static let name = "incoming_call"
         let event: String
         let caller: String
         let caller_display: String?
@@ -16,7 +23,8 @@ public enum SIPHookRoutes {
         let t_label: Int64?
     }
 
-    struct CallCancelled: Decodable, Sendable {
+    struct CallCancelled: Event {
+        static let name = "call_cancelled"
         let event: String
         let caller: String
         let callee: String
@@ -42,16 +50,11 @@ public enum SIPHookRoutes {
             }
         })
         router.add(.POST, "/hooks/sip/call", .deferred { request in
-            guard secret.admits(request) else { return HookSecret.refused.response }
-            let body: IncomingCall
-            switch JSONBody.decode(IncomingCall.self, from: request) {
-            case .failure(let error): return error.response
-            case .success(let decoded): body = decoded
-            }
-            guard body.event == "incoming_call" else { return APIError.invalidRequest("Field 'event' must be \"incoming_call\".").response }
             let call: SIPCall
-            switch SIPCall.validated(callID: body.call_id, caller: body.caller, callerDisplay: body.caller_display, callee: body.callee) {
-            case .failure(let invalid): return APIError.invalidRequest("Field '\(invalid.field)' must be \(invalid.rule).").response
+            switch decode(IncomingCall.self, request, secret).flatMap({ body in
+                invalidIfFailed(SIPCall.validated(callID: body.call_id, caller: body.caller, callerDisplay: body.caller_display, callee: body.callee))
+            }) {
+            case .failure(let error): return error.response
             case .success(let valid): call = valid
             }
             do throws(DatabaseError) {
@@ -65,17 +68,12 @@ public enum SIPHookRoutes {
             }
         })
         router.add(.POST, "/hooks/sip/cancel", .deferred { request in
-            guard secret.admits(request) else { return HookSecret.refused.response }
-            let body: CallCancelled
-            switch JSONBody.decode(CallCancelled.self, from: request) {
-            case .failure(let error): return error.response
-            case .success(let decoded): body = decoded
-            }
-            guard body.event == "call_cancelled" else { return APIError.invalidRequest("Field 'event' must be \"call_cancelled\".").response }
             let call: SIPCall, reason: SIPCall.CancelReason
-            switch SIPCall.validated(callID: body.call_id, caller: body.caller, callerDisplay: nil, callee: body.callee)
-                .flatMap({ call in SIPCall.reason(body.reason).map { (call, $0) } }) {
-            case .failure(let invalid): return APIError.invalidRequest("Field '\(invalid.field)' must be \(invalid.rule).").response
+            switch decode(CallCancelled.self, request, secret).flatMap({ body in
+                invalidIfFailed(SIPCall.validated(callID: body.call_id, caller: body.caller, callerDisplay: nil, callee: body.callee)
+                    .flatMap { call in SIPCall.reason(body.reason).map { (call, $0) } })
+            }) {
+            case .failure(let error): return error.response
             case .success(let valid): (call, reason) = valid
             }
             do throws(DatabaseError) {
@@ -84,6 +82,18 @@ public enum SIPHookRoutes {
                 return APIError(error).response
             }
         })
+    }
+
+    /// The secret first (401, nothing else done), then the JSON body and its `event`.
+    private static func decode<T: Event>(_ type: T.Type, _ request: HTTPRequest, _ secret: HookSecret) -> Result<T, APIError> {
+        guard secret.admits(request) else { return .failure(HookSecret.refused) }
+        return JSONBody.decode(T.self, from: request).flatMap { body in
+            body.event == T.name ? .success(body) : .failure(.invalidRequest("Field 'event' must be \"\(T.name)\"."))
+        }
+    }
+
+    private static func invalidIfFailed<T>(_ result: Result<T, SIPCall.Invalid>) -> Result<T, APIError> {
+        result.mapError { .invalidRequest("Field '\($0.field)' must be \($0.rule).") }
     }
 
     private static func ha1Response(_ ha1: String) -> HTTPResponse { .json(.object([("ha1", .string(ha1))])) }

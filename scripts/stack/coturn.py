@@ -3,21 +3,10 @@
 The configuration is deploy/coturn/turnserver.conf with only its addresses, ports, realm and secret
 replaced; TLS is off (no certificate here) and, for tests, loopback peers are allowed.
 """
-import re
-
+from .configs import render
 from .processes import ROOT, Daemon, state_dir, wait_for_port
 
 CONFIG = ROOT / "deploy" / "coturn" / "turnserver.conf"
-
-
-def render_config(values: dict[str, str | int]) -> str:
-    """deploy/coturn/turnserver.conf with the given `key=value` lines replaced (and nothing else)."""
-    text = CONFIG.read_text()
-    for key, value in values.items():
-        text, count = re.subn(rf"^{key}=.*$", f"{key}={value}", text, flags=re.M)
-        if count != 1:
-            raise KeyError(f"{key} is not set in {CONFIG}")
-    return text
 
 
 class Coturn:
@@ -28,11 +17,11 @@ class Coturn:
 
     def start(self, allow_loopback_peers: bool = False) -> "Coturn":
         config = self.dir / "turnserver.conf"
-        config.write_text(render_config({
+        config.write_text(render(CONFIG, {
             "listening-ip": "127.0.0.1", "external-ip": "127.0.0.1", "listening-port": self.port,
             "tls-listening-port": self.port + 1, "min-port": 31000, "max-port": 31100,
             "realm": self.realm, "static-auth-secret": self.secret,
-        }))
+        }, "{key}={value}"))
         argv = ["turnserver", "-c", str(config), "--relay-ip=127.0.0.1", "--no-tls", "--no-dtls",
                 f"--pidfile={self.dir}/turnserver.pid"]
         if allow_loopback_peers:  # only for tests, whose echo peer is on 127.0.0.1

@@ -4,23 +4,13 @@ The configuration is deploy/kamailio/kamailio.cfg with only its `#!substdef` val
 paths, the ring window) replaced; the gateway URL, hook secret and SIP domain come from the
 environment as in production. TLS and WebSocket listeners run too, with a throwaway certificate.
 """
-import re
 import subprocess
 
+from .configs import render
 from .processes import ROOT, Daemon, port_open, state_dir, wait_for_port
 
 CONFIG = ROOT / "deploy" / "kamailio" / "kamailio.cfg"
 TLS_CONFIG = ROOT / "deploy" / "kamailio" / "tls.cfg"
-
-
-def render_config(values: dict[str, str | int]) -> str:
-    """deploy/kamailio/kamailio.cfg with the given substdef values replaced (and nothing else)."""
-    text = CONFIG.read_text()
-    for key, value in values.items():
-        text, count = re.subn(rf'^#!substdef "!{key}!.*!g"$', f'#!substdef "!{key}!{value}!g"', text, flags=re.M)
-        if count != 1:
-            raise KeyError(f"substdef {key} is not defined in {CONFIG}")
-    return text
 
 
 class Kamailio:
@@ -35,15 +25,14 @@ class Kamailio:
         key, cert = self.dir / "key.pem", self.dir / "cert.pem"
         subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30", "-subj", f"/CN={realm}",
                         "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
-        tls = TLS_CONFIG.read_text().replace("/etc/kamailio/tls/fullchain.pem", str(cert)).replace("/etc/kamailio/tls/privkey.pem", str(key))
-        (self.dir / "tls.cfg").write_text(tls)
+        (self.dir / "tls.cfg").write_text(render(TLS_CONFIG, {"certificate": cert, "private_key": key}, "{key} = {value}"))
         self.config = self.dir / "kamailio.cfg"
-        self.config.write_text(render_config({
+        self.config.write_text(render(CONFIG, {
             "SIP_IP": "127.0.0.1", "ADVERTISED_HOST": "127.0.0.1",
             "UDP_PORT": ports["udp"], "TLS_PORT": ports["tls"], "WSS_PORT": ports["wss"], "WSS_PUBLIC_PORT": ports["wss"],
             "RTPENGINE_SOCK": f"udp:127.0.0.1:{rtpengine_port}", "TLS_CONFIG": str(self.dir / "tls.cfg"),
             "CTL_SOCKET": f"unix:{self.dir}/kamailio_ctl", "RING_MS": ring_seconds * 1000,
-        }))
+        }, '#!substdef "!{key}!{value}!g"'))
         self.env = {"SWITCHBOARD_URL": switchboard_url, "HOOK_SECRET": hook_secret, "SIP_DOMAIN": realm, "PATH": "/usr/sbin:/usr/bin:/bin"}
         self.daemon: Daemon | None = None
 

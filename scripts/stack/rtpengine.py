@@ -5,23 +5,13 @@ The configuration is deploy/rtpengine/rtpengine.conf with only addresses, ports 
 replaced: production keeps a deleted call 30 s for stray packets; here it goes at once, so that
 tests can see nothing is left behind.
 """
-import re
 import secrets
 import socket
 
+from .configs import render
 from .processes import ROOT, Daemon, state_dir, wait_for_port
 
 CONFIG = ROOT / "deploy" / "rtpengine" / "rtpengine.conf"
-
-
-def render_config(values: dict[str, str | int]) -> str:
-    """deploy/rtpengine/rtpengine.conf with the given `key = value` lines replaced (and nothing else)."""
-    text = CONFIG.read_text()
-    for key, value in values.items():
-        text, count = re.subn(rf"^{key} = .*$", f"{key} = {value}", text, flags=re.M)
-        if count != 1:
-            raise KeyError(f"{key} is not set in {CONFIG}")
-    return text
 
 
 def bencode(value) -> bytes:
@@ -67,10 +57,10 @@ class Rtpengine:
     def start(self) -> "Rtpengine":
         low, high = self.media_ports
         config = self.dir / "rtpengine.conf"
-        config.write_text(render_config({
+        config.write_text(render(CONFIG, {
             "interface": "127.0.0.1", "listen-ng": f"127.0.0.1:{self.ng_port}", "listen-cli": f"127.0.0.1:{self.cli_port}",
             "port-min": low, "port-max": high, "num-threads": 2, "delete-delay": 0,
-        }))
+        }, "{key} = {value}"))
         self.daemon = Daemon("rtpengine", ["rtpengine", f"--config-file={config}", f"--pidfile={self.dir}/rtpengine.pid"],
                              self.dir / "rtpengine.log")
         wait_for_port(self.cli_port, process=self.daemon)
