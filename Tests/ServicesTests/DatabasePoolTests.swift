@@ -69,6 +69,55 @@ final class DatabasePoolTests: XCTestCase {
         }
     }
 
+    /// Statements with parameters are prepared on first use and run by name after; failures of the
+    /// first run (prepare or execute) leave the connection and later runs correct.
+    func testParameterisedStatementsArePreparedOnceAndStayCorrect() throws {
+        var settings = DatabasePool.Settings()
+        settings.size = 1
+        try withPool(settings: settings) { pool in
+            try await Self.waitUntilAvailable(pool)
+            let table = "prepared_\(UInt32.random(in: 0...UInt32.max))"
+            _ = try await pool.query("CREATE TEMP TABLE \(table) (id int PRIMARY KEY, note text)")
+            let insert = "INSERT INTO \(table) (id, note) VALUES ($1, $2) RETURNING note"
+            for (id, note) in [("1", "first"), ("2", "second")] {
+                let inserted = try await pool.query(insert, [id, note]).value(0, "note")
+                XCTAssertEqual(inserted, note)
+            }
+            // The same statement failing at execution keeps its name; the next run still works.
+            do {
+                _ = try await pool.query(insert, ["1", "again"])
+                XCTFail("expected a unique violation")
+            } catch let error as DatabaseError {
+                XCTAssertTrue(error.isUniqueViolation, "\(error)")
+            }
+            let third = try await pool.query(insert, ["3", "third"]).value(0, "note")
+            XCTAssertEqual(third, "third")
+            let prepared = try await pool.query("SELECT count(*) AS n FROM pg_prepared_statements WHERE statement LIKE $1", ["INSERT INTO \(table)%"])
+            XCTAssertEqual(prepared.value(0, "n"), "1", "prepared once on this connection")
+
+            // A first run that fails at execution (the statement was prepared) and one that cannot
+            // even be prepared: both report their error, and later statements are unaffected.
+            let failingFirst = "INSERT INTO \(table) (id, note) VALUES ($1::int, $2) RETURNING id"
+            do {
+                _ = try await pool.query(failingFirst, ["1", "duplicate on first use"])
+                XCTFail("expected a unique violation")
+            } catch let error as DatabaseError {
+                XCTAssertTrue(error.isUniqueViolation, "\(error)")
+            }
+            let fourth = try await pool.query(failingFirst, ["4", "fourth"]).value(0, "id")
+            XCTAssertEqual(fourth, "4")
+            do {
+                _ = try await pool.query("SELEC nonsense WHERE $1", ["x"])
+                XCTFail("expected a syntax error")
+            } catch let error as DatabaseError {
+                guard case .server(let state, _) = error else { return XCTFail("\(error)") }
+                XCTAssertEqual(state, "42601")
+            }
+            let count = try await pool.query("SELECT count(*) AS n FROM \(table) WHERE id > $1", ["0"]).value(0, "n")
+            XCTAssertEqual(count, "4")
+        }
+    }
+
     func testTransactionsCommitAndRollBack() throws {
         let table = "pool_test_\(UInt32.random(in: 0...UInt32.max))"
         try withPool { pool in

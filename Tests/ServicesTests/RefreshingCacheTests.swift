@@ -38,7 +38,7 @@ final class RefreshingCacheTests: XCTestCase {
         try run {
             let source = Source()
             source.values["a"] = 1
-            let cache = RefreshingCache<Int?>(freshness: 2, now: { clock.now }) { key throws(DatabaseError) in try await source.load(key) }
+            let cache = RefreshingCache<Int?>(freshness: 2, now: { clock.now }, spread: { 0 }) { key throws(DatabaseError) in try await source.load(key) }
             XCTAssertTrue(cache.cached("a") == nil, "nothing cached yet")
             let first = try await cache.current("a")
             XCTAssertEqual(first, 1)
@@ -69,7 +69,7 @@ final class RefreshingCacheTests: XCTestCase {
         try run {
             let source = Source()
             source.values["k"] = 7
-            let cache = RefreshingCache<Int?>(freshness: 1, now: { 0 }) { key throws(DatabaseError) in try await source.load(key) }
+            let cache = RefreshingCache<Int?>(freshness: 1, now: { 0 }, spread: { 0 }) { key throws(DatabaseError) in try await source.load(key) }
             async let a = cache.current("k")
             async let b = cache.current("k")
             async let c = cache.value("k")
@@ -89,10 +89,22 @@ final class RefreshingCacheTests: XCTestCase {
         }
     }
 
+    func testEntriesAreDatedEarlyBySpreadSoRefreshesDoNotBunch() throws {
+        let clock = Clock()
+        try run {
+            let cache = RefreshingCache<Int?>(freshness: 2, now: { clock.now }, spread: { 1 }) { _ throws(DatabaseError) in 1 }
+            cache.remember("k", 1)
+            clock.now += 1.4
+            XCTAssertEqual(cache.cached("k"), .some(1))
+            clock.now += 2.2
+            XCTAssertTrue(cache.cached("k") == nil, "dated half a second early: too old at 3.6 s, not 4 s")
+        }
+    }
+
     func testUnknownKeysAreCachedAndRememberWritesThrough() throws {
         try run {
             let source = Source()
-            let cache = RefreshingCache<Int?>(freshness: 1, capacity: 2, now: { 0 }) { key throws(DatabaseError) in try await source.load(key) }
+            let cache = RefreshingCache<Int?>(freshness: 1, capacity: 2, now: { 0 }, spread: { 0 }) { key throws(DatabaseError) in try await source.load(key) }
             let ghost = try await cache.current("ghost")
             XCTAssertEqual(ghost, Int?.none)
             XCTAssertEqual(cache.cached("ghost"), .some(nil), "an unknown key is cached as unknown")

@@ -14,15 +14,19 @@ public final class RefreshingCache<Value: Sendable> {
     public let freshness: Double
     private let capacity: Int
     private let now: @Sendable () -> Double
+    /// 0…1: how early, in quarters of `freshness`, a new entry is dated.
+    private let spread: @Sendable () -> Double
     private let load: Loader
     private var entries: [String: (value: Value, storedAt: Double)] = [:]
     /// Keys being looked up, with the requests waiting for the answer.
     private var lookups: [String: [CheckedContinuation<Result<Value, DatabaseError>, Never>]] = [:]
 
-    public init(freshness: Double, capacity: Int = 100_000, now: @escaping @Sendable () -> Double, load: @escaping Loader) {
+    public init(freshness: Double, capacity: Int = 100_000, now: @escaping @Sendable () -> Double,
+                spread: @escaping @Sendable () -> Double = { Double.random(in: 0...1) }, load: @escaping Loader) {
         self.freshness = freshness
         self.capacity = capacity
         self.now = now
+        self.spread = spread
         self.load = load
     }
 
@@ -62,8 +66,11 @@ public final class RefreshingCache<Value: Sendable> {
     }
 
     /// Writes a value this process just stored (or learnt), so it applies at once.
+    ///
+    /// Entries are dated up to a quarter of `freshness` early, at random: keys loaded together (a
+    /// burst of traffic, a restart) then come up for refresh spread out instead of all at once.
     public func remember(_ key: String, _ value: Value) {
         if entries.count >= capacity, entries[key] == nil { entries.removeAll(keepingCapacity: true) }
-        entries[key] = (value, now())
+        entries[key] = (value, now() - spread() * freshness / 4)
     }
 }

@@ -11,6 +11,10 @@ import Glibc
 /// at a time, in order: a single statement in plain mode, or a batch in pipeline mode (one implicit
 /// transaction up to its sync, so a batch succeeds or fails as a whole). Every item has a deadline;
 /// past it the item fails with `timedOut` and the connection is reset, so nothing ever hangs.
+///
+/// Single statements with parameters are prepared on first use (prepare and execute go out together,
+/// as a pipeline) and executed by name afterwards: PostgreSQL then stops planning them again, which
+/// for the hook and publish queries cost more than running them (measured: bench/sip_bench.py).
 final class PGConnection: @unchecked Sendable {
     enum Work {
         case single(Statement, (Result<QueryResult, DatabaseError>) -> Void)
@@ -25,7 +29,15 @@ final class PGConnection: @unchecked Sendable {
     private var connectCompletion: ((Result<Void, DatabaseError>) -> Void)?
     private var queued: [Work] = []
     private var inFlight: Work?
+    /// Whether the work in flight went out in pipeline mode (a batch, or a statement being prepared).
+    private var inFlightPipelined = false
+    /// The statement being prepared by the work in flight: its SQL and name.
+    private var preparing: (sql: String, name: String)?
     private var inFlightResults: [Result<QueryResult, DatabaseError>] = []
+    /// Prepared statements of this connection: SQL to name.
+    private var prepared: [String: String] = [:]
+    private var preparedNames = 0
+    static let maximumPrepared = 256
     private lazy var deadline = LoopTimer { [unowned self] in self.deadlinePassed() }
     private let statementTimeout: Double
     /// Called once when a ready connection breaks or is reset; the pool then replaces it.
@@ -120,10 +132,26 @@ final class PGConnection: @unchecked Sendable {
         inFlight = work
         inFlightResults = []
         let sent: Bool
+        inFlightPipelined = false
+        preparing = nil
         switch work {
         case .single(let statement, _):
-            sent = send(statement, on: conn)
+            if let name = prepared[statement.sql] {
+                sent = sendPrepared(name, statement, on: conn)
+            } else if !statement.parameters.isEmpty, prepared.count < Self.maximumPrepared {
+                preparedNames += 1
+                let name = "s\(preparedNames)"
+                preparing = (statement.sql, name)
+                inFlightPipelined = true
+                sent = PQenterPipelineMode(conn) == 1
+                    && PQsendPrepare(conn, name, statement.sql, Int32(statement.parameters.count), nil) == 1
+                    && sendPrepared(name, statement, on: conn)
+                    && PQpipelineSync(conn) == 1
+            } else {
+                sent = send(statement, on: conn)
+            }
         case .pipeline(let statements, _):
+            inFlightPipelined = true
             sent = PQenterPipelineMode(conn) == 1
                 && statements.allSatisfy { send($0, on: conn) }
                 && PQpipelineSync(conn) == 1
@@ -134,10 +162,17 @@ final class PGConnection: @unchecked Sendable {
     }
 
     private func send(_ statement: Statement, on conn: OpaquePointer) -> Bool {
+        withParameters(statement) { PQsendQueryParams(conn, statement.sql, $0, nil, $1, nil, nil, 0) == 1 }
+    }
+
+    private func sendPrepared(_ name: String, _ statement: Statement, on conn: OpaquePointer) -> Bool {
+        withParameters(statement) { PQsendQueryPrepared(conn, name, $0, $1, nil, nil, 0) == 1 }
+    }
+
+    private func withParameters(_ statement: Statement, _ body: (Int32, [UnsafePointer<CChar>?]) -> Bool) -> Bool {
         let copies = statement.parameters.map { $0.flatMap { strdup($0) } }
         defer { copies.forEach { free($0) } }
-        let values = copies.map { UnsafePointer($0) }
-        return PQsendQueryParams(conn, statement.sql, Int32(values.count), nil, values, nil, nil, 0) == 1
+        return body(Int32(copies.count), copies.map { UnsafePointer($0) })
     }
 
     private func flush() {
@@ -154,8 +189,8 @@ final class PGConnection: @unchecked Sendable {
         guard PQconsumeInput(conn) == 1 else { return broken(errorMessage()) }
         while let work = inFlight, PQisBusy(conn) == 0 {
             let result = PQgetResult(conn)
-            switch work {
-            case .single(_, let completion):
+            if !inFlightPipelined {
+                guard case .single(_, let completion) = work else { continue }
                 guard let result else {
                     let outcome = inFlightResults.first ?? .failure(.unavailable("no result"))
                     finish { completion(outcome) }
@@ -163,20 +198,28 @@ final class PGConnection: @unchecked Sendable {
                 }
                 inFlightResults.append(QueryResult.from(result))
                 PQclear(result)
+                continue
+            }
+            guard let result else { continue }  // the end of one statement's results
+            let status = PQresultStatus(result)
+            guard status == PGRES_PIPELINE_SYNC else {
+                inFlightResults.append(status == PGRES_PIPELINE_ABORTED
+                    ? .failure(.server(sqlState: "", message: "aborted by an earlier error in the batch"))
+                    : QueryResult.from(result))
+                PQclear(result)
+                continue
+            }
+            PQclear(result)
+            PQexitPipelineMode(conn)
+            let outcome = Self.collect(inFlightResults)
+            switch work {
+            case .single(_, let completion):
+                // Prepare, then execute: the statement's result is the second. The name exists once
+                // the prepare succeeded, whatever the execution did.
+                if case .success? = inFlightResults.first, let preparing { prepared[preparing.sql] = preparing.name }
+                finish { completion(outcome.flatMap { $0.last.map(Result.success) ?? .failure(.unavailable("no result")) }) }
             case .pipeline(_, let completion):
-                guard let result else { continue }  // the end of one statement's results
-                let status = PQresultStatus(result)
-                if status == PGRES_PIPELINE_SYNC {
-                    PQclear(result)
-                    PQexitPipelineMode(conn)
-                    let outcome = inFlightResults
-                    finish { completion(Self.collect(outcome)) }
-                } else {
-                    inFlightResults.append(status == PGRES_PIPELINE_ABORTED
-                        ? .failure(.server(sqlState: "", message: "aborted by an earlier error in the batch"))
-                        : QueryResult.from(result))
-                    PQclear(result)
-                }
+                finish { completion(outcome) }
             }
         }
         if PQisBusy(conn) == 0, inFlight == nil { startNext() }
@@ -198,6 +241,8 @@ final class PGConnection: @unchecked Sendable {
     private func finish(_ deliver: () -> Void) {
         deadline.disarm()
         inFlight = nil
+        inFlightPipelined = false
+        preparing = nil
         inFlightResults = []
         deliver()
     }
@@ -240,6 +285,8 @@ final class PGConnection: @unchecked Sendable {
         EventLoop.assertOnLoop()
         isReady = false
         deadline.disarm()
+        prepared = [:]
+        preparedNames = 0
         let conn = connection
         connection = nil
         if let watched {
