@@ -1,5 +1,6 @@
 """The SIP stack end to end: the real Kamailio (deploy/kamailio/kamailio.cfg with loopback addresses),
 rtpengine and SIPp, with Switchboard's hooks and the strict push fakes. Accounts are made over REST."""
+import re
 import time
 import uuid
 
@@ -162,3 +163,39 @@ def test_kamailio_refuses_to_start_without_the_hook_secret(kamailio):
     checked = subprocess.run(["kamailio", "-c", "-f", str(kamailio.config)], env=env, capture_output=True, text=True, timeout=30)
     assert checked.returncode != 0
     assert "HOOK_SECRET" in checked.stderr
+
+
+WEBRTC_OFFER = "\r\n".join([
+    "v=0", "o=- 4611731400430051336 2 IN IP4 127.0.0.1", "s=-", "t=0 0", "a=group:BUNDLE 0",
+    "m=audio 9 UDP/TLS/RTP/SAVPF 111 0", "c=IN IP4 0.0.0.0", "a=rtcp:9 IN IP4 0.0.0.0",
+    "a=ice-ufrag:Qx9v", "a=ice-pwd:3kLw0o7n2mYkQe5rT1xVb8Zc", "a=ice-options:trickle",
+    "a=fingerprint:sha-256 " + ":".join(["AB"] * 32), "a=setup:actpass", "a=mid:0", "a=sendrecv", "a=rtcp-mux",
+    "a=rtpmap:111 opus/48000/2", "a=rtpmap:0 PCMU/8000",
+    "a=candidate:1 1 udp 2122260223 127.0.0.1 20010 typ host", ""])
+
+
+def test_rtpengine_bridges_a_webrtc_caller_to_a_plain_rtp_phone(switchboard, kamailio, rtpengine):
+    """DTLS-SRTP with ICE on the WebSocket side, plain RTP on the phone's side, both through rtpengine."""
+    from conftest import DOMAIN, KAMAILIO_PORTS
+    from ws_sip import WebSocketSIP
+    caller, callee = new_account(switchboard.url), new_account(switchboard.url)
+    registered = run("register", REGISTER_PORT, [username(callee), str(CALLEE_UAS_PORT)], username(callee), PASSWORD)
+    assert registered.process.returncode == 0, registered.explain()
+    uas = SIPp("callee_uas", CALLEE_UAS_PORT, server=True)
+    client = WebSocketSIP(KAMAILIO_PORTS["wss"])
+    try:
+        call = client.call(username(caller), PASSWORD, username(callee), DOMAIN, WEBRTC_OFFER)
+    finally:
+        client.close()
+    assert uas.wait() == 0, uas.explain()
+    assert call["statuses"][0] == 407 and call["statuses"][-2:] == [200, 200], call
+    offer_seen = uas.messages().split("INVITE sip:", 1)[1].split("\n\n", 1)[1]
+    assert "RTP/AVP" in offer_seen and "SAVPF" not in offer_seen, offer_seen
+    assert "a=fingerprint" not in offer_seen and "a=ice-ufrag" not in offer_seen and "a=candidate" not in offer_seen
+    port = int(re.search(r"m=audio (\d+)", offer_seen).group(1))
+    assert 30000 <= port <= 30100, "the phone is given rtpengine's port"
+    answer = call["answer"]
+    assert "UDP/TLS/RTP/SAVPF" in answer and "a=fingerprint:" in answer and "a=ice-ufrag:" in answer, answer
+    assert "a=setup:passive" in answer or "a=setup:active" in answer
+    assert "a=candidate:" in answer and "a=rtcp-mux" in answer
+    wait_for("rtpengine to release the call", lambda: call["call_id"] not in rtpengine.calls(), timeout=3)

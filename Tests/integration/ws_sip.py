@@ -49,6 +49,26 @@ class WebSocketSIP:
             length = struct.unpack("!Q", self._exactly(8))[0]
         return self._exactly(length).decode(errors="replace")
 
+    @staticmethod
+    def digest(method: str, uri: str, user: str, password: str, challenge: str, header: str) -> str:
+        """The `Authorization`/`Proxy-Authorization` line answering `challenge`'s WWW-/Proxy-Authenticate."""
+        line = next(l for l in challenge.split("\r\n") if l.lower().startswith(header.lower() + ":"))
+        fields = dict(re.findall(r'(\w+)="?([^",]+)"?', line.split(":", 1)[1]))
+        cnonce = os.urandom(8).hex()
+        ha1 = hashlib.md5(f"{user}:{fields['realm']}:{password}".encode()).hexdigest()
+        ha2 = hashlib.md5(f"{method}:{uri}".encode()).hexdigest()
+        response = hashlib.md5(f"{ha1}:{fields['nonce']}:00000001:{cnonce}:auth:{ha2}".encode()).hexdigest()
+        name = "Authorization" if header.lower() == "www-authenticate" else "Proxy-Authorization"
+        return (f'{name}: Digest username="{user}", realm="{fields["realm"]}", nonce="{fields["nonce"]}", '
+                f'uri="{uri}", response="{response}", algorithm=MD5, qop=auth, nc=00000001, cnonce="{cnonce}"\r\n')
+
+    def receive_response(self, skip_provisional: bool = True) -> str:
+        while True:
+            message = self.receive()
+            status = int(message.split(" ", 2)[1])
+            if not (skip_provisional and status < 200):
+                return message
+
     def register(self, user: str, domain: str, password: str) -> list[str]:
         """REGISTER, answer the challenge; the status lines received."""
         call_id, tag = os.urandom(8).hex(), os.urandom(4).hex()
@@ -63,16 +83,54 @@ class WebSocketSIP:
         self.send(request(1))
         challenge = self.receive()
         statuses = [challenge.split("\r\n", 1)[0]]
-        fields = dict(re.findall(r'(\w+)="?([^",]+)"?', challenge.split("WWW-Authenticate:", 1)[1].split("\r\n", 1)[0]))
-        uri, cnonce = f"sip:{domain}", os.urandom(8).hex()
-        ha1 = hashlib.md5(f"{user}:{fields['realm']}:{password}".encode()).hexdigest()
-        ha2 = hashlib.md5(f"REGISTER:{uri}".encode()).hexdigest()
-        response = hashlib.md5(f"{ha1}:{fields['nonce']}:00000001:{cnonce}:auth:{ha2}".encode()).hexdigest()
-        authorization = (f'Authorization: Digest username="{user}", realm="{fields["realm"]}", nonce="{fields["nonce"]}", '
-                         f'uri="{uri}", response="{response}", algorithm=MD5, qop=auth, nc=00000001, cnonce="{cnonce}"\r\n')
-        self.send(request(2, authorization))
+        self.send(request(2, self.digest("REGISTER", f"sip:{domain}", user, password, challenge, "WWW-Authenticate")))
         statuses.append(self.receive().split("\r\n", 1)[0])
         return statuses
 
+    def call(self, user: str, password: str, callee: str, domain: str, offer: str) -> dict:
+        """INVITE (answering the 407), then ACK and BYE along the route set of the 200. Returns the
+        status codes received and the answer's SDP."""
+        call_id, tag, host = os.urandom(8).hex(), os.urandom(4).hex(), f"{os.urandom(4).hex()}.invalid"
+        uri = f"sip:{callee}@{domain}"
+
+        def request(method: str, cseq: int, branch: str, target: str = uri, to: str = f"To: <{uri}>", extra: str = "", body: str = "") -> str:
+            return (f"{method} {target} SIP/2.0\r\nVia: SIP/2.0/WSS {host};branch={branch}\r\nMax-Forwards: 70\r\n{to}\r\n"
+                    f'From: "{user}" <sip:{user}@{domain}>;tag={tag}\r\nCall-ID: {call_id}\r\nCSeq: {cseq} {method}\r\n'
+                    f"Contact: <sip:{user}@{host};transport=ws>\r\n{extra}"
+                    + (f"Content-Type: application/sdp\r\n" if body else "") + f"Content-Length: {len(body.encode())}\r\n\r\n{body}")
+
+        first = "z9hG4bK" + os.urandom(6).hex()
+        self.send(request("INVITE", 1, first, body=offer))
+        challenge = self.receive_response()
+        statuses = [int(challenge.split(" ", 2)[1])]
+        self.send(request("ACK", 1, first, to=header(challenge, "To")))
+        authorization = self.digest("INVITE", uri, user, password, challenge, "Proxy-Authenticate")
+        self.send(request("INVITE", 2, "z9hG4bK" + os.urandom(6).hex(), extra=authorization, body=offer))
+        while True:
+            answer = self.receive()
+            statuses.append(int(answer.split(" ", 2)[1]))
+            if statuses[-1] >= 200:
+                break
+        if statuses[-1] != 200:
+            return {"statuses": statuses, "answer": "", "call_id": call_id}
+        routes = [r.strip() for line in headers(answer, "Record-Route") for r in line.split(",")][::-1]
+        target = re.search(r"<([^>]+)>", header(answer, "Contact")).group(1)
+        to, route = header(answer, "To"), f"Route: {', '.join(routes)}\r\n" if routes else ""
+        self.send(request("ACK", 2, "z9hG4bK" + os.urandom(6).hex(), target=target, to=to, extra=route))
+        self.send(request("BYE", 3, "z9hG4bK" + os.urandom(6).hex(), target=target, to=to, extra=route))
+        statuses.append(int(self.receive_response().split(" ", 2)[1]))
+        return {"statuses": statuses, "answer": answer.split("\r\n\r\n", 1)[1], "call_id": call_id}
+
     def close(self) -> None:
         self.sock.close()
+
+
+def headers(message: str, name: str) -> list[str]:
+    """The values of every `name` header of a SIP message (head only)."""
+    head = message.split("\r\n\r\n", 1)[0]
+    return [line.split(":", 1)[1].strip() for line in head.split("\r\n")[1:] if line.lower().startswith(name.lower() + ":")]
+
+
+def header(message: str, name: str) -> str:
+    """`Name: value` of the first `name` header."""
+    return f"{name}: {headers(message, name)[0]}"
