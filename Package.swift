@@ -24,7 +24,8 @@ let package = Package(
         // The one C shim: wrappers for variadic and macro-only C APIs that Swift cannot call.
         .target(name: "CShims", dependencies: ["CMHD", "COpenSSL", "CIDN", "CCurl"]),
 
-        .target(name: "Loop"),
+        .systemLibrary(name: "CEpoll"),
+        .target(name: "Loop", dependencies: ["CEpoll"]),
         .target(
             name: "XMPPComponent",
             dependencies: ["Loop", "CLibXML2", "COpenSSL", .product(name: "Logging", package: "swift-log")]
@@ -50,6 +51,7 @@ let package = Package(
         // Micro-benchmarks of hot pure functions (bench/RESULTS.md); not part of the product.
         .executableTarget(name: "switchboard-bench", dependencies: ["Services", "XMPPComponent"], path: "bench/micro"),
 
+        .testTarget(name: "LoopTests", dependencies: ["Loop"], path: "Tests/LoopTests"),
         .testTarget(name: "ServicesTests", dependencies: ["Services", "Loop"], path: "Tests/ServicesTests"),
         .testTarget(name: "XMPPComponentTests", dependencies: ["XMPPComponent", "Loop"], path: "Tests/XMPPComponentTests"),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Services", "Loop"], path: "Tests/HTTPTests"),

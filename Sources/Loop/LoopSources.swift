@@ -3,79 +3,48 @@ import Dispatch
 import Glibc
 #endif
 
-/// A file descriptor watched on the loop, following the rules that cost hours to learn
-/// (../shared/reference/swift-dispatch-c-stack.md §3):
-/// - libdispatch keys its epoll registration by fd, so sources are cancelled *before* the fd is
-///   closed, and the fd is closed in the last cancel handler (`onClosed`);
-/// - a suspended source is never cancelled or released: it is resumed first.
+/// A file descriptor watched on the loop, through the loop's one epoll set (``LoopPoller``).
+///
+/// `onReadable` runs while the fd is readable (or has hung up or failed) and read interest is on;
+/// `onWritable` only while write interest is on. ``close(then:)`` takes the fd out of the set first;
+/// the owner closes the fd (or calls its C library's close, e.g. `PQfinish`) in `then`, which runs on
+/// the loop's next turn, as the cancel handlers of Dispatch sources did.
 public final class WatchedDescriptor: @unchecked Sendable {
     public let fd: Int32
-    private var readSource: DispatchSourceRead?
-    private var writeSource: DispatchSourceWrite?
-    private var writeSuspended = true
-    private var readSuspended = false
-    private var pendingCancels = 0
-    private var onClosed: (() -> Void)?
+    private var id: UInt64?
+    private var interest: LoopPoller.Interest = .read
 
-    /// `onReadable` runs whenever the fd is readable; `onWritable` only while write interest is on.
     public init(fd: Int32, onReadable: @escaping () -> Void, onWritable: (() -> Void)? = nil) {
         EventLoop.assertOnLoop()
         self.fd = fd
-        let read = DispatchSource.makeReadSource(fileDescriptor: fd, queue: EventLoop.queue)
-        let readHandler = LoopBound(onReadable)
-        read.setEventHandler { readHandler.value() }
-        read.setCancelHandler { [self] in self.sourceCancelled() }
-        read.resume()
-        readSource = read
-        if let onWritable {
-            let write = DispatchSource.makeWriteSource(fileDescriptor: fd, queue: EventLoop.queue)
-            let writeHandler = LoopBound(onWritable)
-            write.setEventHandler { writeHandler.value() }
-            write.setCancelHandler { [self] in self.sourceCancelled() }
-            writeSource = write  // starts suspended: write interest is off
-        }
+        id = LoopPoller.shared.add(.init(fd: fd, interest: .read, onReadable: onReadable, onWritable: onWritable ?? {}))
     }
 
     /// Turns write readiness notifications on or off (e.g. while a client library has output queued).
     public func setWriteInterest(_ wanted: Bool) {
-        EventLoop.assertOnLoop()
-        guard let writeSource, wanted == writeSuspended else { return }
-        writeSuspended = !wanted
-        if wanted { writeSource.resume() } else { writeSource.suspend() }
+        set(.write, wanted)
     }
 
     /// Turns read readiness notifications on or off (they start on).
     public func setReadInterest(_ wanted: Bool) {
-        EventLoop.assertOnLoop()
-        guard let readSource, wanted == readSuspended else { return }
-        readSuspended = !wanted
-        if wanted { readSource.resume() } else { readSource.suspend() }
+        set(.read, wanted)
     }
 
-    /// Cancels the sources; `closed` runs once both cancel handlers have run, and is where the owner
-    /// closes the fd (or calls the C library's close, e.g. `PQfinish`).
+    private func set(_ kind: LoopPoller.Interest, _ wanted: Bool) {
+        EventLoop.assertOnLoop()
+        guard let id else { return }
+        if wanted { interest.insert(kind) } else { interest.remove(kind) }
+        LoopPoller.shared.setInterest(interest, of: id)
+    }
+
+    /// Stops watching; `closed` runs on the loop's next turn and is where the owner closes the fd.
     public func close(then closed: @escaping () -> Void) {
         EventLoop.assertOnLoop()
-        guard readSource != nil else { return }
-        onClosed = closed
-        if let writeSource {
-            if writeSuspended { writeSource.resume(); writeSuspended = false }
-            pendingCancels += 1
-            writeSource.cancel()
-        }
-        pendingCancels += 1
-        if readSuspended { readSource?.resume(); readSuspended = false }
-        readSource?.cancel()
-        readSource = nil
-        writeSource = nil
-    }
-
-    private func sourceCancelled() {
-        pendingCancels -= 1
-        if pendingCancels == 0, let closed = onClosed {
-            onClosed = nil
-            closed()
-        }
+        guard let id else { return }
+        self.id = nil
+        LoopPoller.shared.remove(id)
+        let closed = LoopBound(closed)
+        EventLoop.queue.async { closed.value() }
     }
 }
 
