@@ -15,6 +15,7 @@ Then RSS, and h2load's ceiling against the same sink and against fixtures/fakes/
 import argparse
 import asyncio
 import hashlib
+import os
 import re
 import secrets
 import subprocess
@@ -96,6 +97,14 @@ class Generator:
 def sent_total(url: str) -> int:
     metrics = requests.get(f"{url}/metrics").text
     return int(re.search(r'switchboard_pushes_total\{platform="ios",outcome="sent"\} (\d+)', metrics).group(1))
+
+
+def context_switches(pid: int) -> int:
+    """Voluntary and involuntary context switches of all of the process's threads so far."""
+    total = 0
+    for status in Path(f"/proc/{pid}/task").glob("*/status"):
+        total += sum(int(n) for n in re.findall(r"ctxt_switches:\s+(\d+)", status.read_text()))
+    return total
 
 
 def percentile(values, p):
@@ -185,7 +194,11 @@ def main() -> int:
                             "COPY push_registrations (device_uuid, jid, platform, push_token, app_id, environment, node, secret) FROM STDIN"],
                            input=rows, text=True, check=True, capture_output=True)
             results = await run(args, switchboard.url, generator, devices)
-            rss = int(re.search(r"VmRSS:\s+(\d+)", Path(f"/proc/{switchboard.daemon.proc.pid}/status").read_text()).group(1)) / 1024
+            pid = switchboard.daemon.proc.pid
+            rss = int(re.search(r"VmRSS:\s+(\d+)", Path(f"/proc/{pid}/status").read_text()).group(1)) / 1024
+            results["switches"] = context_switches(pid)
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            results["cpu_seconds"] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
             return results, rss
         finally:
             switchboard.stop()
@@ -214,6 +227,9 @@ def main() -> int:
     print(f"| steady {steady['rate']}/s: publish → IQ result p50 / p99 | {steady['p50_ms']:.2f} ms / {steady['p99_ms']:.2f} ms |")
     print(f"| steady {steady['rate']}/s: pushes delivered | {steady['delivered']} of {steady['expected']} |")
     print(f"| Switchboard RSS after the run | {rss:.1f} MB |")
+    delivered = results["flood"]["publishes"] + results["steady"]["delivered"]
+    print(f"| context switches of Switchboard's threads per push delivered (whole run) | {results['switches'] / max(1, delivered):.2f} |")
+    print(f"| Switchboard CPU (user + system) per push delivered (whole run) | {results['cpu_seconds'] * 1e6 / max(1, delivered):.0f} µs |")
     for name, value in ceilings.items():
         print(f"| h2load ceiling, {name} (POST-less GET, 1 connection, 100 streams) | {value:,.0f} req/s |")
     return 0

@@ -6,7 +6,14 @@ import Dispatch
 /// `EventLoop.assertOnLoop()` at their entry points and take non-`@Sendable` callbacks, because those
 /// callbacks only ever run here. Async code runs here too, through ``LoopActor``.
 public enum EventLoop {
-    public static let queue = DispatchQueue(label: "switchboard.loop")
+    public static let queue: DispatchQueue = {
+        let queue = DispatchQueue(label: "switchboard.loop")
+        queue.setSpecific(key: key, value: ())
+        return queue
+    }()
+
+    /// Marks the loop's queue, for code that must know whether it runs there without trapping.
+    static let key = DispatchSpecificKey<Void>()
 
     /// Traps when called off the loop (in debug and release builds alike: a race here corrupts C state).
     @inline(__always)

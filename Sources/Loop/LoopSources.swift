@@ -1,3 +1,4 @@
+import CEpoll
 import Dispatch
 #if canImport(Glibc)
 import Glibc
@@ -48,28 +49,67 @@ public final class WatchedDescriptor: @unchecked Sendable {
     }
 }
 
-/// A restartable one-shot timer on the loop. One Dispatch timer source lives as long as this object
-/// and is re-scheduled, never re-created, because hot paths (the HTTP server) re-arm it on every event.
+/// A restartable one-shot timer on the loop: a timerfd in the loop's epoll set (``LoopPoller``).
+///
+/// Hot paths re-arm their timer on every event (the HTTP server after each pass of MHD, each
+/// PostgreSQL statement's deadline). A Dispatch timer source would wake libdispatch's manager thread
+/// for each re-arm; `timerfd_settime` is a plain syscall on the loop thread.
 public final class LoopTimer: @unchecked Sendable {
-    private let source: DispatchSourceTimer
+    private let fd: Int32
+    private let id: UInt64
+    private let fire: () -> Void
+    /// Moves on with every schedule and disarm, so a "fire now" queued earlier knows it is stale.
+    private var generation = 0
 
     public init(_ fire: @escaping () -> Void) {
-        source = DispatchSource.makeTimerSource(queue: EventLoop.queue)
-        let fire = LoopBound(fire)
-        source.setEventHandler { fire.value() }
-        source.schedule(deadline: .distantFuture)
-        source.resume()
+        EventLoop.assertOnLoop()
+        let fd = timerfd_create(CLOCK_MONOTONIC, Int32(TFD_NONBLOCK | TFD_CLOEXEC))
+        precondition(fd >= 0, "timerfd_create failed: \(errno)")
+        self.fd = fd
+        self.fire = fire
+        id = LoopPoller.shared.add(.init(fd: fd, interest: .read, onReadable: {
+            var expirations: UInt64 = 0
+            // Nothing to read: re-armed or disarmed after it expired, before this event was handled.
+            guard read(fd, &expirations, MemoryLayout<UInt64>.size) == MemoryLayout<UInt64>.size else { return }
+            fire()
+        }, onWritable: {}))
     }
 
-    /// (Re)arms the timer to fire once after `seconds`, replacing any earlier schedule.
+    /// (Re)arms the timer to fire once after `seconds`, replacing any earlier schedule. A delay of
+    /// (almost) nothing fires on the loop's next turn without going through the kernel at all:
+    /// libcurl asks for that all the time.
     public func schedule(after seconds: Double) {
-        source.schedule(deadline: .now() + max(0, seconds), leeway: .microseconds(100))
+        generation += 1
+        guard seconds > Self.immediate else {
+            set(timespec(tv_sec: 0, tv_nsec: 0))
+            let expected = generation
+            let box = LoopBound(self)
+            EventLoop.queue.async {
+                let timer = box.value
+                if timer.generation == expected { timer.fire() }
+            }
+            return
+        }
+        let nanoseconds = Int((seconds.isFinite ? seconds : 86_400) * 1e9)
+        set(timespec(tv_sec: nanoseconds / 1_000_000_000, tv_nsec: nanoseconds % 1_000_000_000))
     }
+
+    static let immediate = 0.000_05
 
     /// Disarms the timer; it can be scheduled again.
     public func disarm() {
-        source.schedule(deadline: .distantFuture)
+        generation += 1
+        set(timespec(tv_sec: 0, tv_nsec: 0))
     }
 
-    deinit { source.cancel() }
+    private func set(_ value: timespec) {
+        var spec = itimerspec(it_interval: timespec(tv_sec: 0, tv_nsec: 0), it_value: value)
+        timerfd_settime(fd, 0, &spec, nil)
+    }
+
+    deinit {
+        let (fd, id) = (fd, id)
+        let release: @Sendable () -> Void = { LoopPoller.shared.remove(id); close(fd) }
+        if DispatchQueue.getSpecific(key: EventLoop.key) != nil { release() } else { EventLoop.queue.async(execute: release) }
+    }
 }

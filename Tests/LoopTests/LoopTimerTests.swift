@@ -1,0 +1,79 @@
+import Dispatch
+import Foundation
+@testable import Loop
+import XCTest
+
+/// LoopTimer on a timerfd in the loop's epoll set.
+final class LoopTimerTests: XCTestCase {
+    final class Fired: @unchecked Sendable {
+        private let lock = NSLock()
+        private var times: [Date] = []
+        func record() { lock.withLock { times.append(Date()) } }
+        var count: Int { lock.withLock { times.count } }
+        var first: Date? { lock.withLock { times.first } }
+    }
+
+    private func onLoop<T>(_ body: () -> T) -> T { EventLoop.queue.sync(execute: body) }
+
+    private func eventually(_ what: String, _ condition: () -> Bool) {
+        let deadline = Date().addingTimeInterval(5)
+        while !condition() {
+            guard Date() < deadline else { return XCTFail("timed out waiting for \(what)") }
+            Thread.sleep(forTimeInterval: 0.002)
+        }
+    }
+
+    func testFiresOnceAfterItsDelayAndCanBeScheduledAgain() {
+        let fired = Fired()
+        let timer = onLoop { LoopTimer { fired.record() } }
+        let start = Date()
+        onLoop { timer.schedule(after: 0.05) }
+        eventually("the timer") { fired.count == 1 }
+        XCTAssertGreaterThanOrEqual(fired.first!.timeIntervalSince(start), 0.045, "not before its delay")
+        Thread.sleep(forTimeInterval: 0.1)
+        XCTAssertEqual(fired.count, 1, "one-shot")
+        onLoop { timer.schedule(after: 0) }
+        eventually("a zero delay to fire too (it must not disarm)") { fired.count == 2 }
+        onLoop { _ = timer }
+    }
+
+    func testRescheduleReplacesAndDisarmCancels() {
+        let fired = Fired()
+        let timer = onLoop { LoopTimer { fired.record() } }
+        onLoop {
+            timer.schedule(after: 0.02)
+            timer.schedule(after: 0.2)  // replaces the earlier deadline
+        }
+        Thread.sleep(forTimeInterval: 0.1)
+        XCTAssertEqual(fired.count, 0, "the first deadline was replaced")
+        eventually("the second deadline") { fired.count == 1 }
+        onLoop { timer.schedule(after: 0.03); timer.disarm() }
+        Thread.sleep(forTimeInterval: 0.1)
+        XCTAssertEqual(fired.count, 1, "disarmed")
+    }
+
+    func testAnExpiryHandledAfterARearmDoesNotFire() {
+        let fired = Fired()
+        let timer = onLoop { LoopTimer { fired.record() } }
+        onLoop {
+            timer.schedule(after: 0.001)
+            Thread.sleep(forTimeInterval: 0.01)  // it expires while the loop is busy here…
+            timer.schedule(after: 10)            // …and is re-armed before the loop sees the expiry
+        }
+        Thread.sleep(forTimeInterval: 0.1)
+        XCTAssertEqual(fired.count, 0, "the stale expiry is dropped")
+        onLoop { timer.disarm() }
+    }
+
+    func testManyTimersCreatedAndDroppedLeaveNoDescriptorsBehind() {
+        let before = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count
+        onLoop {
+            for _ in 0..<200 { LoopTimer {}.schedule(after: 60) }
+        }
+        let drained = expectation(description: "loop turn")
+        EventLoop.queue.async { drained.fulfill() }
+        wait(for: [drained], timeout: 2)
+        let after = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count
+        XCTAssertEqual(after, before, "each timer's fd is closed with it")
+    }
+}
