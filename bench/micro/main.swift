@@ -65,3 +65,19 @@ for chunk in [1, 64, 4096] {
     parserThroughput("publish IQ, \(chunk)-byte chunks", stanza: publish, count: chunk == 1 ? 5_000 : 50_000, chunk: chunk)
 }
 parserThroughput("result IQ, 4096-byte chunks", stanza: result, count: 200_000, chunk: 4096)
+
+// The call hook's body: Codable (FoundationEssentials' JSONDecoder, what JSONBody uses) against our
+// own strict parser, and the call's validation (nodeprep through libidn included).
+import FoundationEssentials
+
+struct IncomingCallBody: Decodable {
+    let event: String, caller: String, caller_display: String?, callee: String, call_id: String
+    let t_index: Int64?, t_label: Int64?
+}
+let callBody = Array(#"{"event":"incoming_call","caller":"alice","caller_display":"Alice","callee":"bob","call_id":"1-16746@127.0.0.1","t_index":9719,"t_label":1813305795}"#.utf8)
+let callData = Data(callBody)
+measure("call hook body: JSONDecoder", iterations: 50_000) { (try? JSONDecoder().decode(IncomingCallBody.self, from: callData)) == nil ? 0 : 1 }
+measure("call hook body: JSONValue.parse", iterations: 50_000) { (try? JSONValue.parse(callBody)) == nil ? 0 : 1 }
+measure("call validation (nodeprep)", iterations: 50_000) {
+    if case .success = SIPCall.validated(callID: "1-16746@127.0.0.1", caller: "alice", callerDisplay: "Alice", callee: "bob") { return 1 } else { return 0 }
+}
