@@ -29,7 +29,7 @@ class Kamailio:
         self.config = self.dir / "kamailio.cfg"
         self.config.write_text(render(CONFIG, {
             "SIP_IP": "127.0.0.1", "ADVERTISED_HOST": "127.0.0.1",
-            "UDP_PORT": ports["udp"], "TLS_PORT": ports["tls"], "WSS_PORT": ports["wss"], "WSS_PUBLIC_PORT": ports["wss"],
+            "SIP_PORT": ports["udp"], "TLS_PORT": ports["tls"], "WSS_PORT": ports["wss"], "WSS_PUBLIC_PORT": ports["wss"],
             "RTPENGINE_SOCK": f"udp:127.0.0.1:{rtpengine_port}", "TLS_CONFIG": str(self.dir / "tls.cfg"),
             "CTL_SOCKET": f"unix:{self.dir}/kamailio_ctl", "RING_MS": ring_seconds * 1000,
         }, '#!substdef "!{key}!{value}!g"'))
