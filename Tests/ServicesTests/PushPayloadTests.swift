@@ -108,3 +108,21 @@ final class RetryPolicyTests: XCTestCase {
         XCTAssertEqual(RetryDelay.next(attempt: 3, retryAfter: 0.1, random: 1), 1.6, accuracy: 1e-9, "backoff wins when longer")
     }
 }
+
+final class UUIDStringTests: XCTestCase {
+    func testVersion4UUIDsInCanonicalForm() {
+        var seen = Set<String>()
+        for _ in 0..<1000 {
+            let id = UUIDString.random()
+            XCTAssertEqual(id.count, 36)
+            let groups = id.split(separator: "-", omittingEmptySubsequences: false)
+            XCTAssertEqual(groups.map(\.count), [8, 4, 4, 4, 12], id)
+            XCTAssertTrue(id.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) || $0 == 0x2D }, id)
+            XCTAssertEqual(groups[2].first, "4", "version 4")
+            XCTAssertTrue("89ab".contains(groups[3].first!), "RFC 4122 variant")
+            XCTAssertEqual(UUID(uuidString: id)?.uuidString.lowercased(), id, "Foundation reads it back")
+            seen.insert(id)
+        }
+        XCTAssertEqual(seen.count, 1000)
+    }
+}

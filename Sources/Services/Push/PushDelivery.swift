@@ -133,13 +133,26 @@ enum RetryDelay {
     }
 }
 
-/// A random UUID string (RFC 4122 version 4), as APNs wants for `apns-id`.
+/// A random UUID string (RFC 4122 version 4), as APNs wants for `apns-id`. One per push: written
+/// straight into the string's storage (the push flood's profile had it at 3 % with slices and joins).
 enum UUIDString {
     static func random() -> String {
         var bytes = SecureRandom.bytes(16)
         bytes[6] = bytes[6] & 0x0F | 0x40
         bytes[8] = bytes[8] & 0x3F | 0x80
-        let hex = Array(Hex.lower(bytes))
-        return [0..<8, 8..<12, 12..<16, 16..<20, 20..<32].map { String(hex[$0]) }.joined(separator: "-")
+        let digits = Array("0123456789abcdef".utf8)
+        return String(unsafeUninitializedCapacity: 36) { buffer in
+            var at = 0
+            for (index, byte) in bytes.enumerated() {
+                if index == 4 || index == 6 || index == 8 || index == 10 {
+                    buffer[at] = UInt8(ascii: "-")
+                    at += 1
+                }
+                buffer[at] = digits[Int(byte >> 4)]
+                buffer[at + 1] = digits[Int(byte & 0x0F)]
+                at += 2
+            }
+            return at
+        }
     }
 }
