@@ -71,8 +71,13 @@ public final class CallNotifier {
         }
         let kind = PushKind.call(callID: call.callID, caller: call.caller, callerDisplay: call.callerDisplay, callee: call.callee)
         let queued = deliver(kind, to: Self.targets(in: result))
+        guard queued > 0 else {
+            // Nothing went out: release the Call-ID so that Kamailio's next attempt can push.
+            _ = try? await database.query("DELETE FROM sip_calls WHERE call_id = $1", [call.callID])
+            return .busy
+        }
         logger.info("call pushes queued", metadata: ["devices": "\(queued)"])
-        return queued == 0 ? .busy : .queued(devices: queued)
+        return .queued(devices: queued)
     }
 
     /// Sends `call_cancelled` to the devices that got the call; how many. A call that was never
