@@ -87,9 +87,9 @@ final class LoopPoller: @unchecked Sendable {
         var event = epoll_event()
         event.events = registration.interest.rawValue
         event.data.u64 = id
-        let status = epoll_ctl(epollFD, registration.inSet ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, registration.fd, &event)
-        precondition(status == 0, "epoll_ctl failed for fd \(registration.fd): \(errno)")
-        registration.inSet = true
+        // It fails when a library closed the fd under us (libpq drops a broken connection's socket
+        // itself): then nothing more will come from it, and its owner is about to find out.
+        registration.inSet = epoll_ctl(epollFD, registration.inSet ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, registration.fd, &event) == 0
     }
 
     /// Handles every ready descriptor; reads the set again while it came back full.

@@ -112,4 +112,19 @@ final class WatchedDescriptorTests: XCTestCase {
         onLoop { watched.close { close(r) } }
         settle()
     }
+
+    /// libpq closes a broken connection's socket itself, before its owner stops watching it.
+    func testAnFdClosedUnderItsDescriptorIsSurvived() {
+        let (r, w) = pipePair()
+        let watched = onLoop { WatchedDescriptor(fd: r, onReadable: {}, onWritable: {}) }
+        close(r)
+        let closed = expectation(description: "closed")
+        onLoop {
+            watched.setWriteInterest(true)   // epoll refuses: the fd is gone; no crash
+            watched.setReadInterest(false)
+            watched.close { closed.fulfill() }
+        }
+        wait(for: [closed], timeout: 2)
+        close(w)
+    }
 }
