@@ -83,6 +83,7 @@ Switchboard is up (development):
   ejabberd   c2s 127.0.0.1:5222 (STARTTLS, self-signed), components gateway.{DOMAIN}:5347 push.{DOMAIN}:5348
   coturn     turn:127.0.0.1:3478 (use-auth-secret)
   Kamailio   sip:127.0.0.1:5060 (UDP/TCP), sips 5061, wss://127.0.0.1:8089/ws; SIP password = account password
+  SIP try    printf 'SEQUENTIAL\\nalice;5090;{DOMAIN};\\n' > /tmp/alice.csv && sipp 127.0.0.1:5060 -sf fixtures/sipp/register.xml -inf /tmp/alice.csv -i 127.0.0.1 -p 5090 -m 1 -au alice -ap 'alice password'
   rtpengine  ng udp:127.0.0.1:2223
   fake APNs  {apns.url}: pushes recorded in {apns.record}
   fake FCM   {fcm.url}: messages recorded in {fcm.record}
