@@ -20,6 +20,8 @@ final class Application {
     private let pushComponent: ComponentConnection
     private var server: HTTPServer?
     private var migrated = false
+    /// Set on SIGTERM: /readyz answers 503 while requests in flight finish.
+    private var draining = false
 
     init(configuration: Configuration, logger: Logger) {
         self.configuration = configuration
@@ -74,6 +76,7 @@ final class Application {
             },
             .init(name: "xmpp_admin") { [adminComponent] in adminComponent.isReady },
             .init(name: "xmpp_push") { [pushComponent] in pushComponent.isReady },
+            .init(name: "accepting") { [weak self] in self.map { !$0.draining } ?? false },
         ])
         ServerRoutes.install(on: &router, configuration: configuration, auth: auth, now: now)
         let limits = AccountRateLimits(
@@ -122,7 +125,13 @@ final class Application {
         return FCMProvider(client: HTTP2Client(caFile: configuration.pushCAFile), account: account, baseURL: configuration.fcmURL, now: now)
     }
 
-    func stop() {
+    /// Seconds a stop waits for requests in flight (a call hook blocks a Kamailio worker meanwhile).
+    static let drainSeconds = 5.0
+
+    func stop() async {
+        logger.info("stopping: refusing new connections, finishing requests in flight")
+        draining = true
+        await server?.drain(within: Self.drainSeconds)
         logger.info("stopping")
         server?.stop()
         adminComponent.stop()

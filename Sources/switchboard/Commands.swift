@@ -33,7 +33,7 @@ struct Serve: ParsableCommand {
                     logger.critical("cannot start: \(error)")
                     Glibc.exit(1)
                 }
-                Startup.onTermination { LoopActor.assumeIsolated { app.stop(); Glibc.exit(0) } }
+                Startup.onTermination { spawnOnLoop { await app.stop(); Glibc.exit(0) } }
             }
         }
         dispatchMain()

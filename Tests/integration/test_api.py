@@ -89,5 +89,5 @@ def test_health_and_readiness(switchboard):
     assert requests.get(f"{switchboard.url}/healthz").json() == {"status": "ok", "checks": {}}
     r = requests.get(f"{switchboard.url}/readyz")
     assert r.status_code == 200
-    assert r.json() == {"status": "ready", "checks": {"database": "up", "xmpp_admin": "up", "xmpp_push": "up"}}
+    assert r.json() == {"status": "ready", "checks": {"database": "up", "xmpp_admin": "up", "xmpp_push": "up", "accepting": "up"}}
 

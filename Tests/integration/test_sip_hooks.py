@@ -179,3 +179,32 @@ def test_malformed_and_hostile_call_hooks_are_400_naming_the_field(switchboard, 
     r = hook(switchboard, "POST", "call", secret, data=b"event=incoming_call", headers={"Content-Type": "text/plain"})
     assert r.status_code == 415
     assert hook(switchboard, "GET", "call", secret).status_code == 405
+
+
+def test_sigterm_finishes_hooks_in_flight_and_refuses_new_connections(switchboard, secret, postgres):
+    """A rolling restart must not cut a call hook in half: Kamailio would fail the call."""
+    import signal
+    import socket
+    import subprocess
+    import threading
+    from conftest import wait_ready
+    # Hold sip_calls for 1.5 s, so the call hook below is in flight when SIGTERM arrives.
+    locker = subprocess.Popen(["psql", "-h", "127.0.0.1", "-p", str(postgres.port), "-U", "postgres", "-d", postgres.database, "-c",
+                               "BEGIN; LOCK TABLE sip_calls IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(1.5); COMMIT;"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.3)
+    answers = []
+    call = threading.Thread(target=lambda: answers.append(hook(switchboard, "POST", "call", secret, json=call_body("nobody-here"))))
+    call.start()
+    time.sleep(0.3)
+    switchboard.daemon.proc.send_signal(signal.SIGTERM)
+    time.sleep(0.3)
+    with socket.socket() as s:
+        assert s.connect_ex(("127.0.0.1", switchboard.port)) != 0, "no new connections while draining"
+    call.join(10)
+    locker.wait(10)
+    assert answers and answers[0].status_code == 404, "the hook in flight got its answer (not a reset)"
+    assert switchboard.daemon.proc.wait(10) == 0
+    switchboard.daemon.stop()
+    switchboard.start()
+    wait_ready(switchboard.url)

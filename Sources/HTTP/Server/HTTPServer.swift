@@ -76,6 +76,22 @@ public final class HTTPServer {
         run()
     }
 
+    /// Requests that carry a body or run async work, from their headers until MHD is done with them.
+    public private(set) var exchangesInFlight = 0
+
+    /// For a graceful stop: closes the listening socket at once (new connections are refused, so a
+    /// load balancer or Kamailio's dispatcher moves on), keeps serving the connections already open,
+    /// and returns once no request is in flight or after `seconds`.
+    public func drain(within seconds: Double) async {
+        guard let daemon else { return }
+        let listener = MHD_quiesce_daemon(daemon)
+        if listener >= 0 { close(listener) }
+        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+        while exchangesInFlight > 0, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
     /// Stops listening and closes every connection.
     public func stop() {
         guard let daemon else { return }
@@ -173,6 +189,7 @@ public final class HTTPServer {
         default:
             let exchange = Exchange(method: httpMethod, path: url, connection: connection, match: match)
             state.pointee = Unmanaged.passRetained(exchange).toOpaque()
+            exchangesInFlight += 1
             guard let early = Self.earlyError(match, declaredLength: declaredLength, limit: limits.maximumBodyBytes) else {
                 return MHD_Result.YES
             }
@@ -209,6 +226,7 @@ public final class HTTPServer {
                 let exchange = Exchange(method: httpMethod, path: url, connection: connection,
                                         match: .found(router.handler(ofRoute: route), parameters: request.pathParameters, route: route))
                 state.pointee = Unmanaged.passRetained(exchange).toOpaque()
+                exchangesInFlight += 1
                 return perform(outcome, for: exchange, on: connection)
             case .deferred:
                 break  // never marked
@@ -246,6 +264,7 @@ public final class HTTPServer {
         state.pointee = nil
         guard Self.routeMarked(raw) == nil else { return }
         Unmanaged<Exchange>.fromOpaque(raw).release()
+        exchangesInFlight -= 1
     }
 }
 
