@@ -208,3 +208,23 @@ def test_sigterm_finishes_hooks_in_flight_and_refuses_new_connections(switchboar
     switchboard.daemon.stop()
     switchboard.start()
     wait_ready(switchboard.url)
+
+
+def test_hooks_answer_503_at_once_while_the_database_is_down(switchboard, secret, postgres):
+    """Kamailio turns a 503 into `503 Retry-After` for the phone; a 404 would fail the call for good."""
+    from conftest import wait_ready
+    postgres.fast_stop()
+    try:
+        time.sleep(0.3)
+        started = time.monotonic()
+        r = hook(switchboard, "GET", "ha1", secret, params={"user": "never-cached-" + uuid.uuid4().hex[:6], "realm": REALM})
+        assert r.status_code == 503 and r.json()["error"]["code"] == "database_unavailable", r.text
+        r = hook(switchboard, "POST", "call", secret, json=call_body("somebody"))
+        assert r.status_code == 503 and r.json()["error"]["code"] == "database_unavailable", r.text
+        r = hook(switchboard, "POST", "cancel", secret, json={"event": "call_cancelled", "caller": "a", "callee": "somebody", "call_id": "c@h"})
+        assert r.status_code == 503, r.text
+        assert time.monotonic() - started < 1, "at once, never a hang that would hold Kamailio's worker"
+    finally:
+        postgres.start()
+    wait_ready(switchboard.url, timeout=10)
+    assert hook(switchboard, "POST", "call", secret, json=call_body("somebody")).status_code == 404
