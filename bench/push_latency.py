@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT / "bench"))
-from push_load import ADMIN_PORT, DOMAIN, PUSH_PORT, Generator, percentile  # noqa: E402
+from push_load import ADMIN_PORT, DOMAIN, PUSH_PORT, Generator, percentile, seed_devices, start_components  # noqa: E402
 from stack.fakes import FakeAPNs  # noqa: E402
 from stack.postgres import Postgres  # noqa: E402
 from stack.processes import Daemon, state_dir, wait_for_port  # noqa: E402
@@ -80,19 +80,10 @@ def main() -> int:
     results = []
 
     async def orchestrate():
-        admin = await asyncio.start_server(lambda r, w: generator.serve(r, w, False), "127.0.0.1", ADMIN_PORT)
-        push = await asyncio.start_server(lambda r, w: generator.serve(r, w, True), "127.0.0.1", PUSH_PORT)
+        admin, push = await start_components(generator)
         switchboard = Switchboard(binary, PROFILE, env).start()
         try:
-            deadline = time.monotonic() + 20
-            while postgres.psql("SELECT count(*) FROM information_schema.tables WHERE table_name = 'push_registrations'") != "1":
-                assert time.monotonic() < deadline
-                await asyncio.sleep(0.1)
-            rows = "\n".join(f"{i:08x}-0000-4000-8000-000000000000\tbench@{DOMAIN}\tios\t{token}\tcom.example.chat\tproduction\t{node}\t{s}"
-                             for i, (node, s, token) in enumerate(devices))
-            subprocess.run(["psql", "-h", "127.0.0.1", "-p", str(PG_PORT), "-U", "postgres", "-d", postgres.database, "-c",
-                            "COPY push_registrations (device_uuid, jid, platform, push_token, app_id, environment, node, secret) FROM STDIN"],
-                           input=rows, text=True, check=True, capture_output=True)
+            await seed_devices(postgres, devices)
             await asyncio.wait_for(generator.ready.wait(), 30)
             offset = 0
             for rate in rates:

@@ -94,6 +94,26 @@ class Generator:
             f"</field><field var='secret'><value>{secret}</value></field></x></publish-options></pubsub></iq>".encode())
 
 
+async def start_components(generator: Generator):
+    """The admin and push component listeners of the generator (ejabberd's side)."""
+    admin = await asyncio.start_server(lambda r, w: generator.serve(r, w, False), "127.0.0.1", ADMIN_PORT)
+    push = await asyncio.start_server(lambda r, w: generator.serve(r, w, True), "127.0.0.1", PUSH_PORT)
+    return admin, push
+
+
+async def seed_devices(postgres, devices) -> None:
+    """Waits for Switchboard's migrations, then writes one iOS registration per (node, secret, token)."""
+    deadline = time.monotonic() + 20
+    while postgres.psql("SELECT count(*) FROM information_schema.tables WHERE table_name = 'push_registrations'") != "1":
+        assert time.monotonic() < deadline, "migrations did not run"
+        await asyncio.sleep(0.1)
+    rows = "\n".join(f"{i:08x}-0000-4000-8000-000000000000\tbench@{DOMAIN}\tios\t{token}\tcom.example.chat\tproduction\t{node}\t{secret}"
+                     for i, (node, secret, token) in enumerate(devices))
+    subprocess.run(["psql", "-h", "127.0.0.1", "-p", str(postgres.port), "-U", "postgres", "-d", postgres.database, "-c",
+                    "COPY push_registrations (device_uuid, jid, platform, push_token, app_id, environment, node, secret) FROM STDIN"],
+                   input=rows, text=True, check=True, capture_output=True)
+
+
 def sent_total(url: str) -> int:
     metrics = requests.get(f"{url}/metrics").text
     return int(re.search(r'switchboard_pushes_total\{platform="ios",outcome="sent"\} (\d+)', metrics).group(1))
@@ -180,19 +200,10 @@ def main() -> int:
            **apns_keys.environment(), "APNS_URL": f"https://127.0.0.1:{SINK_PORT}", "APNS_SANDBOX_URL": f"https://127.0.0.1:{SINK_PORT}"}
 
     async def orchestrate():
-        admin = await asyncio.start_server(lambda r, w: generator.serve(r, w, False), "127.0.0.1", ADMIN_PORT)
-        push = await asyncio.start_server(lambda r, w: generator.serve(r, w, True), "127.0.0.1", PUSH_PORT)
+        admin, push = await start_components(generator)
         switchboard = Switchboard(binary, "bench-push", env).start()
         try:
-            deadline = time.monotonic() + 20
-            while postgres.psql("SELECT count(*) FROM information_schema.tables WHERE table_name = 'push_registrations'") != "1":
-                assert time.monotonic() < deadline
-                await asyncio.sleep(0.1)
-            rows = "\n".join(f"{i:08x}-0000-4000-8000-000000000000\tbench@{DOMAIN}\tios\t{token}\tcom.example.chat\tproduction\t{node}\t{secret}"
-                             for i, (node, secret, token) in enumerate(devices))
-            subprocess.run(["psql", "-h", "127.0.0.1", "-p", str(PG_PORT), "-U", "postgres", "-d", postgres.database, "-c",
-                            "COPY push_registrations (device_uuid, jid, platform, push_token, app_id, environment, node, secret) FROM STDIN"],
-                           input=rows, text=True, check=True, capture_output=True)
+            await seed_devices(postgres, devices)
             results = await run(args, switchboard.url, generator, devices)
             pid = switchboard.daemon.proc.pid
             rss = int(re.search(r"VmRSS:\s+(\d+)", Path(f"/proc/{pid}/status").read_text()).group(1)) / 1024
