@@ -228,3 +228,17 @@ def test_hooks_answer_503_at_once_while_the_database_is_down(switchboard, secret
         postgres.start()
     wait_ready(switchboard.url, timeout=10)
     assert hook(switchboard, "POST", "call", secret, json=call_body("somebody")).status_code == 404
+
+
+def test_a_dead_voip_token_is_cleared_without_touching_the_message_token(switchboard, secret, fake_apns, postgres):
+    bob = new_account(switchboard.url)
+    callee, voip, device = bob["jid"].split("@")[0], random_apns_token(), str(uuid.uuid4())
+    fake_apns.answer(voip, 410, "Unregistered", timestamp=int(time.time() * 1000) + 60_000)
+    assert register_device(switchboard.url, bob, device, voip_token=voip).status_code == 200
+    assert hook(switchboard, "POST", "call", secret, json=call_body(callee)).status_code == 202
+    wait_for("the VoIP token marked dead", lambda: postgres.psql(
+        f"SELECT voip_token_dead_at IS NOT NULL FROM push_registrations WHERE device_uuid = '{device}'") == "t")
+    assert postgres.psql(f"SELECT push_token_dead_at IS NULL FROM push_registrations WHERE device_uuid = '{device}'") == "t", \
+        "messages still reach the phone"
+    r = hook(switchboard, "POST", "call", secret, json=call_body(callee))
+    assert r.status_code == 404 and r.json()["error"]["code"] == "callee_unreachable", "no call push to a dead PushKit token"
