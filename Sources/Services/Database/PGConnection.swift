@@ -25,6 +25,9 @@ final class PGConnection: @unchecked Sendable {
     private var connection: OpaquePointer?
     private var watched: WatchedDescriptor?
     private var pendingConnectWait: (any DispatchSourceProtocol)?
+    /// A connection closed while a connect step waited on its socket, finished in that wait's cancel
+    /// handler (libdispatch keys its registrations by fd: the fd must outlive the source).
+    private var finishAfterConnectWait: OpaquePointer?
     private var connectDeadlinePassed = false
     private var connectCompletion: ((Result<Void, DatabaseError>) -> Void)?
     private var queued: [Work] = []
@@ -88,7 +91,11 @@ final class PGConnection: @unchecked Sendable {
         source.setEventHandler { [unowned self] in self.pendingConnectWait?.cancel() }
         source.setCancelHandler { [self] in
             self.pendingConnectWait = nil
-            if self.connectDeadlinePassed {
+            if let closing = self.finishAfterConnectWait {
+                // Closed while this step waited: the socket goes only now that its source is gone.
+                self.finishAfterConnectWait = nil
+                PQfinish(closing)
+            } else if self.connectDeadlinePassed {
                 self.connectFailed("timed out while connecting")
             } else if let conn = self.connection {
                 self.poll(PQconnectPoll(conn))
@@ -289,9 +296,13 @@ final class PGConnection: @unchecked Sendable {
         preparedNames = 0
         let conn = connection
         connection = nil
+        connectCompletion = nil
         if let watched {
             watched.close { if let conn { PQfinish(conn) } }
             self.watched = nil
+        } else if let wait = pendingConnectWait, let conn {
+            finishAfterConnectWait = conn
+            wait.cancel()
         } else if let conn {
             PQfinish(conn)
         }
