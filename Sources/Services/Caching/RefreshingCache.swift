@@ -59,12 +59,6 @@ public final class RefreshingCache<Value: Sendable> {
         return try outcome.get()
     }
 
-    /// Cached if usable, else looked up.
-    public func value(_ key: String) async throws(DatabaseError) -> Value {
-        if let value = cached(key) { return value }
-        return try await current(key)
-    }
-
     /// Writes a value this process just stored (or learnt), so it applies at once.
     ///
     /// Entries are dated up to a quarter of `freshness` early, at random: keys loaded together (a

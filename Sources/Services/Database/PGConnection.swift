@@ -32,14 +32,16 @@ final class PGConnection: @unchecked Sendable {
     private var connectCompletion: ((Result<Void, DatabaseError>) -> Void)?
     private var queued: [Work] = []
     private var inFlight: Work?
-    /// Whether the work in flight went out in pipeline mode (a batch, or a statement being prepared).
-    private var inFlightPipelined = false
     /// The statement being prepared by the work in flight: its SQL and name.
     private var preparing: (sql: String, name: String)?
+    /// Whether the work in flight went out in pipeline mode: a batch, or a statement being prepared.
+    private var inFlightPipelined: Bool {
+        if case .pipeline? = inFlight { return true }
+        return preparing != nil
+    }
     private var inFlightResults: [Result<QueryResult, DatabaseError>] = []
     /// Prepared statements of this connection: SQL to name.
     private var prepared: [String: String] = [:]
-    private var preparedNames = 0
     static let maximumPrepared = 256
     private lazy var deadline = LoopTimer { [unowned self] in self.deadlinePassed() }
     private let statementTimeout: Double
@@ -139,17 +141,16 @@ final class PGConnection: @unchecked Sendable {
         inFlight = work
         inFlightResults = []
         let sent: Bool
-        inFlightPipelined = false
         preparing = nil
         switch work {
         case .single(let statement, _):
             if let name = prepared[statement.sql] {
                 sent = sendPrepared(name, statement, on: conn)
             } else if !statement.parameters.isEmpty, prepared.count < Self.maximumPrepared {
-                preparedNames += 1
-                let name = "s\(preparedNames)"
+                // Names exist on the server exactly for the entries of `prepared` (recorded once the
+                // prepare succeeds), so the next free one is derived from its size.
+                let name = "s\(prepared.count + 1)"
                 preparing = (statement.sql, name)
-                inFlightPipelined = true
                 sent = PQenterPipelineMode(conn) == 1
                     && PQsendPrepare(conn, name, statement.sql, Int32(statement.parameters.count), nil) == 1
                     && sendPrepared(name, statement, on: conn)
@@ -158,7 +159,6 @@ final class PGConnection: @unchecked Sendable {
                 sent = send(statement, on: conn)
             }
         case .pipeline(let statements, _):
-            inFlightPipelined = true
             sent = PQenterPipelineMode(conn) == 1
                 && statements.allSatisfy { send($0, on: conn) }
                 && PQpipelineSync(conn) == 1
@@ -248,7 +248,6 @@ final class PGConnection: @unchecked Sendable {
     private func finish(_ deliver: () -> Void) {
         deadline.disarm()
         inFlight = nil
-        inFlightPipelined = false
         preparing = nil
         inFlightResults = []
         deliver()
@@ -293,7 +292,6 @@ final class PGConnection: @unchecked Sendable {
         isReady = false
         deadline.disarm()
         prepared = [:]
-        preparedNames = 0
         let conn = connection
         connection = nil
         connectCompletion = nil

@@ -22,25 +22,6 @@ public final class PushDelivery {
         public let tokenKind: TokenKind
         public let appID: String
         public let sandbox: Bool
-
-        /// Row `row` of a `push_registrations` query selecting `device_uuid`, `platform`, `token`,
-        /// `app_id` and `environment`; nil when a column is missing or invalid.
-        init?(row: Int, of result: QueryResult, tokenKind: TokenKind) {
-            guard let uuid = result.value(row, "device_uuid"), let platform = result.value(row, "platform").flatMap(PushRegistrations.Device.Platform.init),
-                  let token = result.value(row, "token"), let appID = result.value(row, "app_id")
-            else { return nil }
-            self.init(deviceUUID: uuid, platform: platform, token: token, tokenKind: tokenKind, appID: appID,
-                      sandbox: result.value(row, "environment") == "sandbox")
-        }
-
-        init(deviceUUID: String, platform: PushRegistrations.Device.Platform, token: String, tokenKind: TokenKind, appID: String, sandbox: Bool) {
-            self.deviceUUID = deviceUUID
-            self.platform = platform
-            self.token = token
-            self.tokenKind = tokenKind
-            self.appID = appID
-            self.sandbox = sandbox
-        }
     }
 
     public let queueLimit: Int
@@ -154,5 +135,18 @@ enum UUIDString {
             }
             return at
         }
+    }
+}
+
+extension PushDelivery.Target {
+    /// Row `row` of a `push_registrations` query selecting `device_uuid`, `platform`, `token`,
+    /// `app_id` and `environment`; nil when a column is missing or invalid. (In an extension, so the
+    /// memberwise initializer stays.)
+    init?(row: Int, of result: QueryResult, tokenKind: TokenKind) {
+        guard let uuid = result.value(row, "device_uuid"), let platform = result.value(row, "platform").flatMap(PushRegistrations.Device.Platform.init),
+              let token = result.value(row, "token"), let appID = result.value(row, "app_id")
+        else { return nil }
+        self.init(deviceUUID: uuid, platform: platform, token: token, tokenKind: tokenKind, appID: appID,
+                  sandbox: result.value(row, "environment") == "sandbox")
     }
 }
