@@ -8,13 +8,36 @@ from pathlib import Path
 from .processes import ROOT, Daemon, state_dir, wait_for_port
 
 
-class FakeAPNs:
+class RecordingFake:
+    """What both fakes share: a TLS port on loopback, a JSON-lines record of what they received, and
+    a JSON file of per-token answers they read on every request."""
+
+    def __init__(self, profile: str, name: str, port: int, record: str):
+        self.PORT = port
+        self.dir = state_dir(profile, name)
+        self.record, self.answers = self.dir / record, self.dir / "answers.json"
+        self.record.write_text("")
+        self.answers.write_text("{}")
+
+    @property
+    def url(self) -> str:
+        return f"https://127.0.0.1:{self.PORT}"
+
+    def received(self) -> list[dict]:
+        return [json.loads(line) for line in self.record.read_text().splitlines() if line]
+
+    def set_answer(self, token: str, answer: dict) -> None:
+        answers = json.loads(self.answers.read_text())
+        answers[token] = answer
+        self.answers.write_text(json.dumps(answers))
+
+
+class FakeAPNs(RecordingFake):
     """fixtures/fakes/fake_apns.py with a fresh .p8-style key and a self-signed TLS certificate."""
     KEY_ID, TEAM_ID = "ABC123DEFG", "DEF123ABCG"
 
     def __init__(self, profile: str, port: int):
-        self.PORT = port
-        self.dir = state_dir(profile, "fake-apns")
+        super().__init__(profile, "fake-apns", port, "pushes.jsonl")
         self.key_file, self.public_key = self.dir / "AuthKey.p8", self.dir / "AuthKey.pub"
         subprocess.run(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", str(self.key_file)], check=True, capture_output=True)
         subprocess.run(["openssl", "pkey", "-in", str(self.key_file), "-pubout", "-out", str(self.public_key)], check=True, capture_output=True)
@@ -22,9 +45,6 @@ class FakeAPNs:
         subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
                         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(self.tls_key), "-out", str(self.cert)],
                        check=True, capture_output=True)
-        self.record, self.answers = self.dir / "pushes.jsonl", self.dir / "answers.json"
-        self.record.write_text("")
-        self.answers.write_text("{}")
         self.start()
 
     def start(self) -> None:
@@ -36,39 +56,29 @@ class FakeAPNs:
                              self.dir / "fake-apns.log")
         wait_for_port(self.PORT, process=self.daemon)
 
-    @property
-    def url(self) -> str:
-        return f"https://127.0.0.1:{self.PORT}"
-
     def pushes(self) -> list[dict]:
-        return [json.loads(line) for line in self.record.read_text().splitlines() if line]
+        return self.received()
 
     def answer(self, token: str, status: int, reason: str, **extra) -> None:
-        answers = json.loads(self.answers.read_text())
-        answers[token] = {"status": status, "reason": reason, **extra}
-        self.answers.write_text(json.dumps(answers))
+        self.set_answer(token, {"status": status, "reason": reason, **extra})
 
     def environment(self) -> dict[str, str]:
         return {"APNS_KEY_FILE": str(self.key_file), "APNS_KEY_ID": self.KEY_ID, "APNS_TEAM_ID": self.TEAM_ID,
                 "APNS_URL": self.url, "APNS_SANDBOX_URL": self.url, "PUSH_CA_FILE": str(self.cert)}
 
 
-class FakeFCM:
+class FakeFCM(RecordingFake):
     """fixtures/fakes/fake_fcm.py with a fresh service account (RSA key) and the fake APNs' certificate."""
     PROJECT, EMAIL = "switchboard-test", "push@switchboard-test.iam.gserviceaccount.com"
 
     def __init__(self, profile: str, port: int, tls: "FakeAPNs"):
-        self.PORT = port
-        self.dir = state_dir(profile, "fake-fcm")
+        super().__init__(profile, "fake-fcm", port, "messages.jsonl")
         key, public = self.dir / "sa-key.pem", self.dir / "sa-pub.pem"
         subprocess.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", str(key)], check=True, capture_output=True)
         subprocess.run(["openssl", "pkey", "-in", str(key), "-pubout", "-out", str(public)], check=True, capture_output=True)
         self.service_account = self.dir / "service-account.json"
         self.service_account.write_text(json.dumps({"type": "service_account", "project_id": self.PROJECT, "client_email": self.EMAIL,
                                                     "private_key": key.read_text(), "token_uri": f"{self.url}/token"}))
-        self.record, self.answers = self.dir / "messages.jsonl", self.dir / "answers.json"
-        self.record.write_text("")
-        self.answers.write_text("{}")
         script = ROOT / "fixtures" / "fakes" / "fake_fcm.py"
         self.daemon = Daemon("fake-fcm", [sys.executable, str(script), "--port", str(self.PORT), "--cert", str(tls.cert),
                                           "--key", str(tls.tls_key), "--public-key", str(public), "--client-email", self.EMAIL,
@@ -76,21 +86,15 @@ class FakeFCM:
                              self.dir / "fake-fcm.log")
         wait_for_port(self.PORT, process=self.daemon)
 
-    @property
-    def url(self) -> str:
-        return f"https://127.0.0.1:{self.PORT}"
-
     def messages(self) -> list[dict]:
-        return [json.loads(line) for line in self.record.read_text().splitlines() if line]
+        return self.received()
 
     def tokens_issued(self) -> int:
         path = Path(str(self.record) + ".tokens")
         return len(path.read_text().splitlines()) if path.exists() else 0
 
     def answer(self, token: str, status: int, error_code: str) -> None:
-        answers = json.loads(self.answers.read_text())
-        answers[token] = {"status": status, "errorCode": error_code}
-        self.answers.write_text(json.dumps(answers))
+        self.set_answer(token, {"status": status, "errorCode": error_code})
 
     def environment(self) -> dict[str, str]:
         return {"FCM_SERVICE_ACCOUNT_FILE": str(self.service_account), "FCM_URL": self.url}
