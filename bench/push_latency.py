@@ -57,10 +57,11 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rates", default="500,1000,2000")
     parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--binary", help="a release build to measure instead of building this tree (side-by-side runs)")
     args = parser.parse_args()
     rates = [int(r) for r in args.rates.split(",")]
     needed = sum(rates) * args.seconds
-    binary = build("release")
+    binary = Path(args.binary) if args.binary else build("release")
     postgres = Postgres(PROFILE, PG_PORT).start().create_database()
     keys = FakeAPNs(PROFILE, SINK_PORT + 1)  # its key, certificate and CA
     sink_dir = state_dir(PROFILE, "sink")

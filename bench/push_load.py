@@ -178,8 +178,9 @@ def main() -> int:
     parser.add_argument("--devices", type=int, default=10000)
     parser.add_argument("--rate", type=int, default=5000)
     parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--binary", help="a release build to measure instead of building this tree (side-by-side runs)")
     args = parser.parse_args()
-    binary = build("release")
+    binary = Path(args.binary) if args.binary else build("release")
     postgres = Postgres("bench-push", PG_PORT).start().create_database()
     apns_keys = FakeAPNs("bench-push", SINK_PORT + 1)  # for its key, certificate and the fake's ceiling below
     sink_dir = state_dir("bench-push", "sink")

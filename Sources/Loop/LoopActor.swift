@@ -6,10 +6,7 @@ import Dispatch
 /// ../shared/reference/swift-dispatch-c-stack.md §7).
 public final class LoopExecutor: SerialExecutor, TaskExecutor, @unchecked Sendable {
     public func enqueue(_ job: consuming ExecutorJob) {
-        let unowned = UnownedJob(job)
-        let serial = asUnownedSerialExecutor()
-        let task = asUnownedTaskExecutor()
-        EventLoop.queue.async { unowned.runSynchronously(isolatedTo: serial, taskExecutor: task) }
+        LoopRunQueue.shared.submit(.job(UnownedJob(job)))
     }
 
     public func asUnownedSerialExecutor() -> UnownedSerialExecutor { UnownedSerialExecutor(ordinary: self) }

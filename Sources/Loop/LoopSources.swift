@@ -44,8 +44,7 @@ public final class WatchedDescriptor: @unchecked Sendable {
         guard let id else { return }
         self.id = nil
         LoopPoller.shared.remove(id)
-        let closed = LoopBound(closed)
-        EventLoop.queue.async { closed.value() }
+        LoopRunQueue.shared.submit(closed)
     }
 }
 
@@ -83,10 +82,8 @@ public final class LoopTimer: @unchecked Sendable {
         guard seconds > Self.immediate else {
             set(timespec(tv_sec: 0, tv_nsec: 0))
             let expected = generation
-            let box = LoopBound(self)
-            EventLoop.queue.async {
-                let timer = box.value
-                if timer.generation == expected { timer.fire() }
+            LoopRunQueue.shared.submit { [self] in
+                if generation == expected { fire() }
             }
             return
         }
