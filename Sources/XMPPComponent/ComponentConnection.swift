@@ -47,6 +47,7 @@ public final class ComponentConnection {
     private var watched: WatchedDescriptor?
     private var connecting = false
     private var outbox: [UInt8] = []
+    private var inbox = [UInt8](repeating: 0, count: 65536)
     private var backoff = ReconnectBackoff()
     private var stopped = false
     private var pending: [String: (continuation: CheckedContinuation<XMLElement, any Error>, timer: LoopTimer)] = [:]
@@ -128,11 +129,10 @@ public final class ComponentConnection {
     }
 
     private func readable() {
-        var buffer = [UInt8](repeating: 0, count: 65536)
         while fd >= 0 {
-            let n = recv(fd, &buffer, buffer.count, 0)
+            let n = inbox.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if n > 0 {
-                for event in parser.feed(buffer[0..<n]) { perform(session.received(event)) }
+                for event in parser.feed(inbox[0..<n]) { perform(session.received(event)) }
                 continue
             }
             if n == 0 { return drop(reason: "connection closed by the server", reconnect: true) }
