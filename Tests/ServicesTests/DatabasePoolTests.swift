@@ -4,41 +4,8 @@ import Loop
 import Services
 import XCTest
 
-/// The pool against a real PostgreSQL. scripts/test starts one and sets SWITCHBOARD_TEST_DATABASE_URL.
-final class DatabasePoolTests: XCTestCase {
-    private var url: String!
-
-    override func setUpWithError() throws {
-        guard let url = ProcessInfo.processInfo.environment["SWITCHBOARD_TEST_DATABASE_URL"] else {
-            if ProcessInfo.processInfo.environment["CI"] != nil { XCTFail("CI must provide SWITCHBOARD_TEST_DATABASE_URL") }
-            throw XCTSkip("set SWITCHBOARD_TEST_DATABASE_URL (scripts/test does) to run the database tests")
-        }
-        self.url = url
-    }
-
-    /// Runs `body` with a started pool on the loop and waits for it.
-    private func withPool(_ conninfo: String? = nil, settings: DatabasePool.Settings = .init(),
-                          _ body: @escaping @Sendable @LoopActor (DatabasePool) async throws -> Void) throws {
-        let finished = expectation(description: "pool work")
-        let failure = LockedBox<(any Error)?>(nil)
-        let conninfo = conninfo ?? url!
-        spawnOnLoop {
-            let pool = DatabasePool(conninfo: conninfo, settings: settings, logger: Logger(label: "test"))
-            pool.start()
-            do { try await body(pool) } catch { failure.value = error }
-            pool.close()
-            finished.fulfill()
-        }
-        wait(for: [finished], timeout: 30)
-        if let error = failure.value { throw error }
-    }
-
-    @LoopActor
-    private static func waitUntilAvailable(_ pool: DatabasePool) async throws {
-        for _ in 0..<200 where !pool.isAvailable { try await Task.sleep(for: .milliseconds(10)) }
-        guard pool.isAvailable else { throw DatabaseError.unavailable("pool never connected") }
-    }
-
+/// The pool against a real PostgreSQL.
+final class DatabasePoolTests: DatabaseTestCase {
     func testParametersAreNeverInterpolated() throws {
         try withPool { pool in
             try await Self.waitUntilAvailable(pool)
@@ -226,22 +193,6 @@ final class DatabasePoolTests: XCTestCase {
         }
     }
 
-    /// Runs `body` with a pool whose connections see only a fresh, empty schema (their search_path),
-    /// so migrations start from nothing; the schema is dropped afterwards.
-    private func withFreshSchema(_ body: @escaping @Sendable @LoopActor (DatabasePool, String) async throws -> Void) throws {
-        let schema = "migration_test_\(UInt32.random(in: 0...UInt32.max))"
-        try withPool { pool in
-            try await Self.waitUntilAvailable(pool)
-            _ = try await pool.query("CREATE SCHEMA \(schema)")
-        }
-        let scoped = url! + (url!.contains("?") ? "&" : "?") + "options=-csearch_path%3D\(schema)"
-        try withPool(scoped) { pool in
-            try await Self.waitUntilAvailable(pool)
-            try await body(pool, schema)
-            _ = try await pool.query("DROP SCHEMA \(schema) CASCADE")
-        }
-    }
-
     func testMigrationsApplyOnceAndAreIdempotent() throws {
         try withFreshSchema { pool, schema in
             let first = try await Migrations.apply(to: pool)
@@ -262,15 +213,5 @@ final class DatabasePoolTests: XCTestCase {
             let applied = try await first + second
             XCTAssertEqual(applied.sorted(), Migrations.all.map(\.version), "each migration ran exactly once")
         }
-    }
-}
-
-final class LockedBox<T>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: T
-    init(_ value: T) { stored = value }
-    var value: T {
-        get { lock.lock(); defer { lock.unlock() }; return stored }
-        set { lock.lock(); stored = newValue; lock.unlock() }
     }
 }
