@@ -51,14 +51,23 @@ public final class WatchedDescriptor: @unchecked Sendable {
 /// A restartable one-shot timer on the loop: a timerfd in the loop's epoll set (``LoopPoller``).
 ///
 /// Hot paths re-arm their timer on every event (the HTTP server after each pass of MHD, each
-/// PostgreSQL statement's deadline). A Dispatch timer source would wake libdispatch's manager thread
-/// for each re-arm; `timerfd_settime` is a plain syscall on the loop thread.
+/// PostgreSQL statement's deadline, libcurl). A Dispatch timer source would wake libdispatch's manager
+/// thread for each re-arm; `timerfd_settime` is a plain syscall on the loop thread. And most re-arms
+/// move the deadline later (a statement's 5 s deadline, renewed with every statement), so the timerfd
+/// is only touched when the deadline moves earlier: when it fires before the wanted time, the timer
+/// re-arms itself for the rest. Disarming is lazy the same way: an expiry nobody wants is dropped.
 public final class LoopTimer: @unchecked Sendable {
     private let fd: Int32
-    private let id: UInt64
+    private var id: UInt64 = 0
     private let fire: () -> Void
     /// Moves on with every schedule and disarm, so a "fire now" queued earlier knows it is stale.
     private var generation = 0
+    /// When the owner wants `fire` to run (CLOCK_MONOTONIC, ns); nil when it does not.
+    private var due: UInt64?
+    /// When the timerfd is set to expire; nil when it is not set (or has expired).
+    private var armed: UInt64?
+    /// How often the timerfd itself was set (for the tests of the lazy re-arm).
+    private(set) var kernelArms = 0
 
     public init(_ fire: @escaping () -> Void) {
         EventLoop.assertOnLoop()
@@ -66,12 +75,7 @@ public final class LoopTimer: @unchecked Sendable {
         precondition(fd >= 0, "timerfd_create failed: \(errno)")
         self.fd = fd
         self.fire = fire
-        id = LoopPoller.shared.add(.init(fd: fd, interest: .read, onReadable: {
-            var expirations: UInt64 = 0
-            // Nothing to read: re-armed or disarmed after it expired, before this event was handled.
-            guard read(fd, &expirations, MemoryLayout<UInt64>.size) == MemoryLayout<UInt64>.size else { return }
-            fire()
-        }, onWritable: {}))
+        id = LoopPoller.shared.add(.init(fd: fd, interest: .read, onReadable: { [unowned self] in expired() }, onWritable: {}))
     }
 
     /// (Re)arms the timer to fire once after `seconds`, replacing any earlier schedule. A delay of
@@ -80,15 +84,17 @@ public final class LoopTimer: @unchecked Sendable {
     public func schedule(after seconds: Double) {
         generation += 1
         guard seconds > Self.immediate else {
-            set(timespec(tv_sec: 0, tv_nsec: 0))
+            due = nil
             let expected = generation
             LoopRunQueue.shared.submit { [self] in
                 if generation == expected { fire() }
             }
             return
         }
-        let nanoseconds = Int((seconds.isFinite ? seconds : 86_400) * 1e9)
-        set(timespec(tv_sec: nanoseconds / 1_000_000_000, tv_nsec: nanoseconds % 1_000_000_000))
+        let wanted = Self.now() + UInt64((seconds.isFinite ? min(seconds, 86_400) : 86_400) * 1e9)
+        due = wanted
+        if let armed, armed <= wanted { return }  // it expires first, then re-arms for the rest
+        set(wanted)
     }
 
     static let immediate = 0.000_05
@@ -96,12 +102,32 @@ public final class LoopTimer: @unchecked Sendable {
     /// Disarms the timer; it can be scheduled again.
     public func disarm() {
         generation += 1
-        set(timespec(tv_sec: 0, tv_nsec: 0))
+        due = nil
     }
 
-    private func set(_ value: timespec) {
+    private func expired() {
+        var expirations: UInt64 = 0
+        // Nothing to read: re-armed after it expired, before this event was handled.
+        guard read(fd, &expirations, MemoryLayout<UInt64>.size) == MemoryLayout<UInt64>.size else { return }
+        armed = nil
+        guard let due else { return }
+        guard Self.now() >= due else { return set(due) }
+        self.due = nil
+        fire()
+    }
+
+    private func set(_ deadline: UInt64) {
+        armed = deadline
+        kernelArms += 1
+        let value = timespec(tv_sec: Int(deadline / 1_000_000_000), tv_nsec: Int(deadline % 1_000_000_000))
         var spec = itimerspec(it_interval: timespec(tv_sec: 0, tv_nsec: 0), it_value: value)
-        timerfd_settime(fd, 0, &spec, nil)
+        timerfd_settime(fd, Int32(TFD_TIMER_ABSTIME), &spec, nil)
+    }
+
+    private static func now() -> UInt64 {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
     }
 
     deinit {

@@ -52,6 +52,50 @@ final class LoopTimerTests: XCTestCase {
         XCTAssertEqual(fired.count, 1, "disarmed")
     }
 
+    func testMovingTheDeadlineEarlierFiresAtTheEarlierTime() {
+        let fired = Fired()
+        let timer = onLoop { LoopTimer { fired.record() } }
+        let start = Date()
+        onLoop {
+            timer.schedule(after: 5)
+            timer.schedule(after: 0.03)
+        }
+        eventually("the earlier deadline") { fired.count == 1 }
+        XCTAssertLessThan(fired.first!.timeIntervalSince(start), 4, "did not wait for the first deadline")
+        Thread.sleep(forTimeInterval: 0.05)
+        XCTAssertEqual(fired.count, 1)
+    }
+
+    func testLaterDeadlinesDoNotTouchTheKernelTimerAndStillFireOnTime() {
+        let fired = Fired()
+        let timer = onLoop { LoopTimer { fired.record() } }
+        let start = Date()
+        let arms = onLoop { () -> Int in
+            // Like a statement deadline renewed by each of a stream of statements.
+            for step in 0..<100 { timer.schedule(after: 0.05 + Double(step) * 0.001) }
+            return timer.kernelArms
+        }
+        XCTAssertEqual(arms, 1, "only the first schedule set the timerfd")
+        eventually("the last deadline") { fired.count == 1 }
+        XCTAssertGreaterThanOrEqual(fired.first!.timeIntervalSince(start), 0.145, "the last schedule wins, not the first")
+        XCTAssertEqual(onLoop { timer.kernelArms }, 2, "one re-arm for the rest after the early expiry")
+    }
+
+    func testADisarmedTimerScheduledAgainFiresOnlyAtItsNewDeadline() {
+        let fired = Fired()
+        let timer = onLoop { LoopTimer { fired.record() } }
+        let start = Date()
+        onLoop {
+            timer.schedule(after: 0.02)
+            timer.disarm()
+        }
+        Thread.sleep(forTimeInterval: 0.08)
+        XCTAssertEqual(fired.count, 0, "the lazily disarmed expiry is dropped")
+        onLoop { timer.schedule(after: 0.05) }
+        eventually("the new deadline") { fired.count == 1 }
+        XCTAssertGreaterThanOrEqual(fired.first!.timeIntervalSince(start), 0.125)
+    }
+
     func testAnExpiryHandledAfterARearmDoesNotFire() {
         let fired = Fired()
         let timer = onLoop { LoopTimer { fired.record() } }
