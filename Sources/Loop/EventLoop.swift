@@ -1,4 +1,7 @@
 import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The one serial queue that owns every socket, timer and C handle in the process.
 ///
@@ -19,6 +22,13 @@ public enum EventLoop {
     @inline(__always)
     public static func assertOnLoop() {
         dispatchPrecondition(condition: .onQueue(queue))
+    }
+
+    /// CLOCK_MONOTONIC in nanoseconds: the clock of the loop's timers and turns.
+    static func monotonicNanoseconds() -> UInt64 {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
     }
 
     /// Runs `work` on the loop after `seconds`.

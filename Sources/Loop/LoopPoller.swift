@@ -119,7 +119,7 @@ final class LoopPoller: @unchecked Sendable {
         let runQueue = LoopRunQueue.shared
         runQueue.pollerBegins()
         defer { runQueue.pollerEnds() }
-        let started = monotonicNanoseconds()
+        let started = EventLoop.monotonicNanoseconds()
         var timeout: Int32 = 0
         while true {
             runQueue.runPending()
@@ -129,7 +129,7 @@ final class LoopPoller: @unchecked Sendable {
             if count > 0 { handle(Int(count)) }
             // Quiet for a whole linger: the burst is over; give the thread back.
             if count <= 0, timeout > 0 { return }
-            if monotonicNanoseconds() - started > Self.turnBudget { return }
+            if EventLoop.monotonicNanoseconds() - started > Self.turnBudget { return }
             timeout = count == events.count ? 0 : Self.lingerMilliseconds
         }
     }
@@ -153,11 +153,5 @@ final class LoopPoller: @unchecked Sendable {
                 registration.onWritable()
             }
         }
-    }
-
-    private func monotonicNanoseconds() -> UInt64 {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
     }
 }

@@ -91,7 +91,7 @@ public final class LoopTimer: @unchecked Sendable {
             }
             return
         }
-        let wanted = Self.now() + UInt64((seconds.isFinite ? min(seconds, 86_400) : 86_400) * 1e9)
+        let wanted = EventLoop.monotonicNanoseconds() + UInt64((seconds.isFinite ? min(seconds, 86_400) : 86_400) * 1e9)
         due = wanted
         if let armed, armed <= wanted { return }  // it expires first, then re-arms for the rest
         set(wanted)
@@ -111,7 +111,7 @@ public final class LoopTimer: @unchecked Sendable {
         guard read(fd, &expirations, MemoryLayout<UInt64>.size) == MemoryLayout<UInt64>.size else { return }
         armed = nil
         guard let due else { return }
-        guard Self.now() >= due else { return set(due) }
+        guard EventLoop.monotonicNanoseconds() >= due else { return set(due) }
         self.due = nil
         fire()
     }
@@ -122,12 +122,6 @@ public final class LoopTimer: @unchecked Sendable {
         let value = timespec(tv_sec: Int(deadline / 1_000_000_000), tv_nsec: Int(deadline % 1_000_000_000))
         var spec = itimerspec(it_interval: timespec(tv_sec: 0, tv_nsec: 0), it_value: value)
         timerfd_settime(fd, Int32(TFD_TIMER_ABSTIME), &spec, nil)
-    }
-
-    private static func now() -> UInt64 {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
     }
 
     deinit {

@@ -13,14 +13,6 @@ final class LoopRunQueueTests: XCTestCase {
         var values: [Int] { lock.withLock { entries } }
     }
 
-    private func eventually(_ what: String, _ condition: () -> Bool) {
-        let deadline = Date().addingTimeInterval(5)
-        while !condition() {
-            guard Date() < deadline else { return XCTFail("timed out waiting for \(what)") }
-            Thread.sleep(forTimeInterval: 0.002)
-        }
-    }
-
     func testWorkQueuedOnTheLoopRunsInOrderAndWorkItQueuesRunsAfter() {
         let log = Log()
         EventLoop.queue.sync {

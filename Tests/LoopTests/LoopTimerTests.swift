@@ -15,18 +15,14 @@ final class LoopTimerTests: XCTestCase {
 
     private func onLoop<T>(_ body: () -> T) -> T { EventLoop.queue.sync(execute: body) }
 
-    private func eventually(_ what: String, _ condition: () -> Bool) {
-        let deadline = Date().addingTimeInterval(5)
-        while !condition() {
-            guard Date() < deadline else { return XCTFail("timed out waiting for \(what)") }
-            Thread.sleep(forTimeInterval: 0.002)
-        }
+    /// A timer that records when it fires, and the time it was made.
+    private func startedTimer() -> (Fired, LoopTimer, Date) {
+        let fired = Fired()
+        return (fired, onLoop { LoopTimer { fired.record() } }, Date())
     }
 
     func testFiresOnceAfterItsDelayAndCanBeScheduledAgain() {
-        let fired = Fired()
-        let timer = onLoop { LoopTimer { fired.record() } }
-        let start = Date()
+        let (fired, timer, start) = startedTimer()
         onLoop { timer.schedule(after: 0.05) }
         eventually("the timer") { fired.count == 1 }
         XCTAssertGreaterThanOrEqual(fired.first!.timeIntervalSince(start), 0.045, "not before its delay")
@@ -53,9 +49,7 @@ final class LoopTimerTests: XCTestCase {
     }
 
     func testMovingTheDeadlineEarlierFiresAtTheEarlierTime() {
-        let fired = Fired()
-        let timer = onLoop { LoopTimer { fired.record() } }
-        let start = Date()
+        let (fired, timer, start) = startedTimer()
         onLoop {
             timer.schedule(after: 5)
             timer.schedule(after: 0.03)
@@ -67,9 +61,7 @@ final class LoopTimerTests: XCTestCase {
     }
 
     func testLaterDeadlinesDoNotTouchTheKernelTimerAndStillFireOnTime() {
-        let fired = Fired()
-        let timer = onLoop { LoopTimer { fired.record() } }
-        let start = Date()
+        let (fired, timer, start) = startedTimer()
         let arms = onLoop { () -> Int in
             // Like a statement deadline renewed by each of a stream of statements.
             for step in 0..<100 { timer.schedule(after: 0.05 + Double(step) * 0.001) }
@@ -82,9 +74,7 @@ final class LoopTimerTests: XCTestCase {
     }
 
     func testADisarmedTimerScheduledAgainFiresOnlyAtItsNewDeadline() {
-        let fired = Fired()
-        let timer = onLoop { LoopTimer { fired.record() } }
-        let start = Date()
+        let (fired, timer, start) = startedTimer()
         onLoop {
             timer.schedule(after: 0.02)
             timer.disarm()

@@ -18,15 +18,6 @@ final class WatchedDescriptorTests: XCTestCase {
     /// something does NOT happen.
     private func settle(_ seconds: Double = 0.1) { Thread.sleep(forTimeInterval: seconds) }
 
-    /// Waits (up to 5 s) until `condition` holds: for checking that something does happen.
-    private func eventually(_ what: String, _ condition: () -> Bool) {
-        let deadline = Date().addingTimeInterval(5)
-        while !condition() {
-            guard Date() < deadline else { return XCTFail("timed out waiting for \(what)") }
-            Thread.sleep(forTimeInterval: 0.005)
-        }
-    }
-
     private func pipePair() -> (read: Int32, write: Int32) {
         var fds: [Int32] = [0, 0]
         XCTAssertEqual(pipe(&fds), 0)
