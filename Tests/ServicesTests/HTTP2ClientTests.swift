@@ -1,6 +1,6 @@
 import Foundation
 import Loop
-import Services
+@testable import Services
 import XCTest
 #if canImport(Glibc)
 import Glibc
@@ -50,6 +50,19 @@ final class HTTP2ClientTests: XCTestCase {
         var versions: [Int] = []
         var failures: [String] = []
         var connections = 0
+    }
+
+    func testKeptHeaderNamesMatchIgnoringASCIICaseOnly() {
+        func matches(_ line: String, _ name: String) -> Bool {
+            Array(line.utf8).withUnsafeBytes { HTTP2Client.isHeaderName($0[...], name) }
+        }
+        for line in ["retry-after", "Retry-After", "RETRY-AFTER", "rEtRy-AfTeR"] {
+            XCTAssertTrue(matches(line, "retry-after"), line)
+        }
+        for line in ["retry-afte", "retry-afterx", "retry_after", "Retry-After ", " retry-after", "", "retry\u{2010}after"] {
+            XCTAssertFalse(matches(line, "retry-after"), line)
+        }
+        XCTAssertFalse(matches("[", "{"), "only letters fold")
     }
 
     func testManyRequestsMultiplexOnOneHTTP2Connection() throws {

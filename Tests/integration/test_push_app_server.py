@@ -164,6 +164,21 @@ def test_a_provider_error_is_retried_and_the_registration_kept(switchboard, post
     assert push_sessions(postgres, binding["node"]) == 1
 
 
+def test_a_429_with_retry_after_is_retried_no_sooner_than_asked(switchboard, postgres, fake_apns):
+    c2s = EJABBERD_PORTS["c2s"]
+    sender, erin = new_account(switchboard.url), new_account(switchboard.url)
+    token = uuid.uuid4().hex + uuid.uuid4().hex
+    fake_apns.answer(token, 429, "TooManyRequests", **{"retry-after": 2})
+    binding = register_device(switchboard.url, erin, push_token=token).json()
+    enable_push(erin["jid"], PASSWORD, c2s, binding["push_jid"], binding["node"], binding["secret"])
+    send_message(sender["jid"], PASSWORD, c2s, erin["jid"], "hi")
+    wait_for("a second attempt", lambda: sum(p["token"] == token for p in fake_apns.pushes()) >= 2, timeout=10)
+    first, second = [p["received"] for p in fake_apns.pushes() if p["token"] == token][:2]
+    # The backoff alone would retry after 0.2 s; the header (read through the HTTP/2 client) asks for 2 s.
+    assert 1.9 <= second - first < 4, second - first
+    assert postgres.psql(f"SELECT push_token_dead_at IS NULL FROM push_registrations WHERE node = '{binding['node']}'") == "t"
+
+
 def test_android_pushes_reach_the_fake_fcm_with_one_cached_access_token(switchboard, postgres, fake_fcm):
     c2s = EJABBERD_PORTS["c2s"]
     sender, dora = new_account(switchboard.url), new_account(switchboard.url)

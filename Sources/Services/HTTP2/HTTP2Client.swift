@@ -28,7 +28,7 @@ public final class HTTP2Client {
 
     public struct Response: Sendable {
         public let status: Int
-        /// Lowercased names.
+        /// Lowercased names; only those in ``HTTP2Client/keptHeaders``.
         public let headers: [String: String]
         public let body: [UInt8]
         /// 2 for HTTP/2.
@@ -41,6 +41,17 @@ public final class HTTP2Client {
     }
 
     public let maximumInFlight: Int
+
+    /// The response headers callers read (the providers: Retry-After); the others are skipped
+    /// without building strings.
+    public nonisolated static let keptHeaders = ["retry-after"]
+
+    /// Whether the header name `bytes` is `lowercased`, ignoring ASCII case.
+    nonisolated static func isHeaderName(_ bytes: UnsafeRawBufferPointer.SubSequence, _ lowercased: String) -> Bool {
+        bytes.count == lowercased.utf8.count && zip(bytes, lowercased.utf8).allSatisfy { byte, expected in
+            byte == expected || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") && byte | 0x20 == expected)
+        }
+    }
     private let caFile: String?
     private let multi: UnsafeMutableRawPointer
     private var sockets: [Int32: WatchedDescriptor] = [:]
@@ -247,16 +258,18 @@ private let bodyCallback: shim_curl_data_callback = { data, size, count, context
     return size * count
 }
 
+/// Keeps the response headers in ``HTTP2Client/keptHeaders``, compared and trimmed as bytes. (As a
+/// Swift String, a line's "\r\n" is one Character, so trimming "\r" and "\n" left it on the value
+/// and "Retry-After: 2" never parsed.)
 private let headerCallback: shim_curl_data_callback = { data, size, count, context in
     guard let data, let context else { return 0 }
+    let line = UnsafeRawBufferPointer(start: data, count: size * count)
+    guard let colon = line.firstIndex(of: UInt8(ascii: ":")), colon > 0,
+          let name = HTTP2Client.keptHeaders.first(where: { HTTP2Client.isHeaderName(line[..<colon], $0) }) else { return size * count }
+    var value = line[(colon + 1)...]
+    while let first = value.first, first == UInt8(ascii: " ") || first == UInt8(ascii: "\t") { value = value.dropFirst() }
+    while let last = value.last, last == UInt8(ascii: " ") || last == UInt8(ascii: "\r") || last == UInt8(ascii: "\n") { value = value.dropLast() }
     let transfer = Unmanaged<HTTP2Client.Transfer>.fromOpaque(context).takeUnretainedValue()
-    let line = String(decoding: UnsafeRawBufferPointer(start: data, count: size * count), as: UTF8.self)
-    if let colon = line.firstIndex(of: ":") {
-        let name = line[..<colon].lowercased()
-        var value = line[line.index(after: colon)...]
-        while value.first == " " { value.removeFirst() }
-        while value.last == "\r" || value.last == "\n" || value.last == " " { value.removeLast() }
-        transfer.responseHeaders[name] = String(value)
-    }
+    transfer.responseHeaders[name] = String(decoding: value, as: UTF8.self)
     return size * count
 }
