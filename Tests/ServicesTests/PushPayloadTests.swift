@@ -100,6 +100,21 @@ final class PushPayloadTests: XCTestCase {
 }
 
 final class RetryPolicyTests: XCTestCase {
+    func testRetryAfterTakesSecondsOrAnHTTPDate() {
+        let now = 1_784_000_000.0  // 2026-07-14T03:33:20Z
+        XCTAssertEqual(RetryAfter.seconds("2", now: now), 2)
+        XCTAssertEqual(RetryAfter.seconds("0", now: now), 0)
+        XCTAssertEqual(RetryAfter.seconds("Tue, 14 Jul 2026 03:33:50 GMT", now: now), 30)
+        XCTAssertEqual(RetryAfter.seconds("Tue, 14 Jul 2026 03:33:00 GMT", now: now), 0, "a date in the past: at once")
+        for ignored in [nil, "", "-5", "inf", "nan", "soon", "2 s", "Tue, 14 Jul 2026 03:33:50 PST", "2026-07-14T03:33:50Z"] {
+            XCTAssertNil(RetryAfter.seconds(ignored, now: now), ignored ?? "nil")
+        }
+        XCTAssertEqual(RetryAfter.httpDate("Thu, 01 Jan 1970 00:00:00 GMT"), 0)
+        XCTAssertEqual(RetryAfter.httpDate("Sun, 29 Feb 2032 12:00:00 GMT"), 1_961_668_800)
+        XCTAssertEqual(RetryAfter.httpDate("Fri, 31 Dec 1999 23:59:59 GMT"), 946_684_799)
+        XCTAssertEqual(ProviderOutcome.fcm(status: 503, body: nil, retryAfter: "7"), .retry(after: 7))
+    }
+
     func testBackoffDoublesWithJitterAndHonoursRetryAfter() {
         XCTAssertEqual(RetryDelay.next(attempt: 0, retryAfter: nil, random: 1), 0.2, accuracy: 1e-9)
         XCTAssertEqual(RetryDelay.next(attempt: 1, retryAfter: nil, random: 1), 0.4, accuracy: 1e-9)

@@ -1,6 +1,7 @@
 """Push registration over REST and the XEP-0357 app server's answers, with the real ejabberd and
 slixmpp clients: ejabberd keeps a user's push registration only when the answer says so."""
 import re
+import email.utils
 import time
 import uuid
 
@@ -176,6 +177,21 @@ def test_a_429_with_retry_after_is_retried_no_sooner_than_asked(switchboard, pos
     first, second = [p["received"] for p in fake_apns.pushes() if p["token"] == token][:2]
     # The backoff alone would retry after 0.2 s; the header (read through the HTTP/2 client) asks for 2 s.
     assert 1.9 <= second - first < 4, second - first
+    assert postgres.psql(f"SELECT push_token_dead_at IS NULL FROM push_registrations WHERE node = '{binding['node']}'") == "t"
+
+
+def test_an_fcm_503_with_a_retry_after_date_is_retried_no_sooner_than_asked(switchboard, postgres, fake_fcm):
+    c2s = EJABBERD_PORTS["c2s"]
+    sender, frank = new_account(switchboard.url), new_account(switchboard.url)
+    token = "fcm-" + uuid.uuid4().hex + ":" + uuid.uuid4().hex
+    # An HTTP-date 3 s ahead (whole seconds: at least 2 s from now).
+    fake_fcm.answer(token, 503, "UNAVAILABLE", retry_after=email.utils.formatdate(time.time() + 3, usegmt=True))
+    binding = register_device(switchboard.url, frank, platform="android", push_token=token, voip_token=None, environment=None).json()
+    enable_push(frank["jid"], PASSWORD, c2s, binding["push_jid"], binding["node"], binding["secret"])
+    send_message(sender["jid"], PASSWORD, c2s, frank["jid"], "hi")
+    wait_for("a second attempt", lambda: sum(m["token"] == token for m in fake_fcm.messages()) >= 2, timeout=10)
+    first, second = [m["received"] for m in fake_fcm.messages() if m["token"] == token][:2]
+    assert 1.5 <= second - first < 5, second - first
     assert postgres.psql(f"SELECT push_token_dead_at IS NULL FROM push_registrations WHERE node = '{binding['node']}'") == "t"
 
 

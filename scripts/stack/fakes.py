@@ -93,8 +93,8 @@ class FakeFCM(RecordingFake):
         path = Path(str(self.record) + ".tokens")
         return len(path.read_text().splitlines()) if path.exists() else 0
 
-    def answer(self, token: str, status: int, error_code: str) -> None:
-        self.set_answer(token, {"status": status, "errorCode": error_code})
+    def answer(self, token: str, status: int, error_code: str, retry_after: str | None = None) -> None:
+        self.set_answer(token, {"status": status, "errorCode": error_code, **({"retryAfter": retry_after} if retry_after else {})})
 
     def environment(self) -> dict[str, str]:
         return {"FCM_SERVICE_ACCOUNT_FILE": str(self.service_account), "FCM_URL": self.url}
