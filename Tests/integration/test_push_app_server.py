@@ -195,6 +195,25 @@ def test_an_fcm_503_with_a_retry_after_date_is_retried_no_sooner_than_asked(swit
     assert postgres.psql(f"SELECT push_token_dead_at IS NULL FROM push_registrations WHERE node = '{binding['node']}'") == "t"
 
 
+def test_a_revoked_fcm_access_token_is_renewed_and_the_push_still_arrives(switchboard, postgres, fake_fcm):
+    c2s = EJABBERD_PORTS["c2s"]
+    sender, gina = new_account(switchboard.url), new_account(switchboard.url)
+    token = "fcm-" + uuid.uuid4().hex + ":" + uuid.uuid4().hex
+    binding = register_device(switchboard.url, gina, platform="android", push_token=token, voip_token=None, environment=None).json()
+    enable_push(gina["jid"], PASSWORD, c2s, binding["push_jid"], binding["node"], binding["secret"])
+    send_message(sender["jid"], PASSWORD, c2s, gina["jid"], "one")
+    wait_for("the first push", lambda: sum(m["token"] == token for m in fake_fcm.messages()) == 1, timeout=5)
+    issued = fake_fcm.tokens_issued()
+    fake_fcm.revoke_tokens()  # as a key rotation would: the cached access token is now refused with 401
+    send_message(sender["jid"], PASSWORD, c2s, gina["jid"], "two")
+    wait_for("the push after the revocation", lambda: sum(m["token"] == token for m in fake_fcm.messages()) == 2, timeout=5)
+    assert fake_fcm.tokens_issued() == issued + 1, "one new access token, fetched when the old one was refused"
+    send_message(sender["jid"], PASSWORD, c2s, gina["jid"], "three")
+    wait_for("the next push, on the new token", lambda: sum(m["token"] == token for m in fake_fcm.messages()) == 3, timeout=5)
+    assert fake_fcm.tokens_issued() == issued + 1
+    assert postgres.psql(f"SELECT push_token_dead_at IS NULL FROM push_registrations WHERE node = '{binding['node']}'") == "t"
+
+
 def test_android_pushes_reach_the_fake_fcm_with_one_cached_access_token(switchboard, postgres, fake_fcm):
     c2s = EJABBERD_PORTS["c2s"]
     sender, dora = new_account(switchboard.url), new_account(switchboard.url)

@@ -93,6 +93,10 @@ class FakeFCM(RecordingFake):
         path = Path(str(self.record) + ".tokens")
         return len(path.read_text().splitlines()) if path.exists() else 0
 
+    def revoke_tokens(self) -> None:
+        """Every access token issued so far is refused (401 UNAUTHENTICATED) from the next message on."""
+        Path(str(self.record) + ".revoke").touch()
+
     def answer(self, token: str, status: int, error_code: str, retry_after: str | None = None) -> None:
         self.set_answer(token, {"status": status, "errorCode": error_code, **({"retryAfter": retry_after} if retry_after else {})})
 

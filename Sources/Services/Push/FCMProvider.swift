@@ -39,18 +39,36 @@ public final class FCMProvider {
     }
 
     public func send(_ kind: PushKind, deviceToken: String, ringSeconds: Int, timeout: Double) async -> ProviderOutcome {
-        guard let bearer = await token(timeout: timeout) else { return .retry(after: nil) }
-        let request = HTTP2Client.Request(
-            url: "\(baseURL)/v1/projects/\(account.projectID)/messages:send",
-            headers: [("authorization", "Bearer \(bearer)"), ("content-type", "application/json")],
-            body: FCMRequest.body(kind, token: deviceToken, ringSeconds: ringSeconds).bytes, timeout: timeout)
-        switch await client.send(request) {
-        case .failure: return .retry(after: nil)
-        case .success(let response):
-            if response.status == 401 { accessToken = nil }  // revoked or expired early: fetch a new one next time
+        let started = ContinuousClock.now
+        var renewed = false
+        while true {
+            let remaining = timeout - Self.seconds(started.duration(to: .now))
+            guard let bearer = await token(timeout: remaining) else { return .retry(after: nil) }
+            let request = HTTP2Client.Request(
+                url: "\(baseURL)/v1/projects/\(account.projectID)/messages:send",
+                headers: [("authorization", "Bearer \(bearer)"), ("content-type", "application/json")],
+                body: FCMRequest.body(kind, token: deviceToken, ringSeconds: ringSeconds).bytes,
+                timeout: timeout - Self.seconds(started.duration(to: .now)))
+            guard case .success(let response) = await client.send(request) else { return .retry(after: nil) }
+            if response.status == 401 {
+                // The access token was revoked or expired early: forget it, and send this push again at
+                // once with a new one (once; a new token refused too is a configuration problem).
+                if accessToken?.token == bearer { accessToken = nil }
+                if !renewed, timeout - Self.seconds(started.duration(to: .now)) >= Self.minimumAttempt {
+                    renewed = true
+                    continue
+                }
+            }
             let body = response.body.isEmpty ? nil : try? JSONValue.parse(response.body)
             return .fcm(status: response.status, body: body, retryAfter: response.headers["retry-after"])
         }
+    }
+
+    /// Less time than this left is not worth a second attempt.
+    static let minimumAttempt = 0.5
+
+    private static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 
     /// The cached access token, or one fetched now (single flight).
