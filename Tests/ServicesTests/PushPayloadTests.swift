@@ -96,6 +96,14 @@ final class PushPayloadTests: XCTestCase {
         let second = provider.token(now: 1000 + 40 * 60)
         XCTAssertNotEqual(second, first, "renewed after 40 minutes, well before Apple's 60")
         XCTAssertEqual(provider.token(now: 1000 + 41 * 60), second)
+
+        // ExpiredProviderToken: the token in use is dropped once; a stale copy expiring changes nothing.
+        provider.expire(first)
+        XCTAssertEqual(provider.token(now: 1000 + 42 * 60), second, "expiring a replaced token keeps the current one")
+        provider.expire(second)
+        let third = provider.token(now: 1000 + 42 * 60)
+        XCTAssertNotEqual(third, second, "signed anew at once")
+        XCTAssertEqual(provider.token(now: 1000 + 43 * 60), third, "and reused from then on")
     }
 }
 

@@ -1,7 +1,7 @@
 """Push registration over REST and the XEP-0357 app server's answers, with the real ejabberd and
 slixmpp clients: ejabberd keeps a user's push registration only when the answer says so."""
-import re
 import email.utils
+import re
 import time
 import uuid
 
@@ -76,6 +76,28 @@ def accepted_count(switchboard) -> int:
     return switchboard.daemon.log.read_text().count("push publish accepted")
 
 
+def offline_device(switchboard, android=False):
+    """(sender, user, token, binding): `user` has registered a fresh device token over REST and enabled
+    XEP-0357 with the node and secret it got, then gone offline; `sender` can message them."""
+    sender, user = new_account(switchboard.url), new_account(switchboard.url)
+    if android:
+        token = "fcm-" + uuid.uuid4().hex + ":" + uuid.uuid4().hex
+        binding = register_device(switchboard.url, user, platform="android", push_token=token, voip_token=None, environment=None).json()
+    else:
+        token = uuid.uuid4().hex + uuid.uuid4().hex
+        binding = register_device(switchboard.url, user, push_token=token).json()
+    enable_push(user["jid"], PASSWORD, EJABBERD_PORTS["c2s"], binding["push_jid"], binding["node"], binding["secret"])
+    return sender, user, token, binding
+
+
+def message(sender, user, body):
+    send_message(sender["jid"], PASSWORD, EJABBERD_PORTS["c2s"], user["jid"], body)
+
+
+def token_kept(postgres, binding) -> bool:
+    return postgres.psql(f"SELECT push_token_dead_at IS NULL FROM push_registrations WHERE node = '{binding['node']}'") == "t"
+
+
 def wait_for(what, condition, timeout=8.0):
     deadline = time.monotonic() + timeout
     while not condition():
@@ -148,6 +170,22 @@ def test_a_dead_token_is_cleared_and_the_next_publish_drops_the_registration(swi
     wait_for("ejabberd to drop the registration", lambda: push_sessions(postgres, binding["node"]) == 0)
 
 
+def test_an_expired_provider_token_is_renewed_and_the_push_still_arrives(switchboard, postgres, fake_apns):
+    sender, hana, token, binding = offline_device(switchboard)
+    message(sender, hana, "one")
+    wait_for("the first push", lambda: sum(p["token"] == token for p in fake_apns.pushes()) == 1, timeout=5)
+    # Apple's clock now finds the cached provider token too old (its iat has whole seconds: a new
+    # token signed a second later is younger than the cut).
+    fake_apns.expire_provider_tokens()
+    time.sleep(1.1)
+    sent = time.time()
+    message(sender, hana, "two")
+    wait_for("the push after the expiry", lambda: sum(p["token"] == token for p in fake_apns.pushes()) == 2, timeout=5)
+    second = [p for p in fake_apns.pushes() if p["token"] == token][1]
+    assert second["received"] - sent < 2, "sent again at once with a new token, not after a backoff"
+    assert token_kept(postgres, binding)
+
+
 def test_a_provider_error_is_retried_and_the_registration_kept(switchboard, postgres, fake_apns):
     c2s = EJABBERD_PORTS["c2s"]
     sender, carol = new_account(switchboard.url), new_account(switchboard.url)
@@ -166,52 +204,41 @@ def test_a_provider_error_is_retried_and_the_registration_kept(switchboard, post
 
 
 def test_a_429_with_retry_after_is_retried_no_sooner_than_asked(switchboard, postgres, fake_apns):
-    c2s = EJABBERD_PORTS["c2s"]
-    sender, erin = new_account(switchboard.url), new_account(switchboard.url)
-    token = uuid.uuid4().hex + uuid.uuid4().hex
+    sender, erin, token, binding = offline_device(switchboard)
     fake_apns.answer(token, 429, "TooManyRequests", **{"retry-after": 2})
-    binding = register_device(switchboard.url, erin, push_token=token).json()
-    enable_push(erin["jid"], PASSWORD, c2s, binding["push_jid"], binding["node"], binding["secret"])
-    send_message(sender["jid"], PASSWORD, c2s, erin["jid"], "hi")
+    message(sender, erin, "hi")
     wait_for("a second attempt", lambda: sum(p["token"] == token for p in fake_apns.pushes()) >= 2, timeout=10)
     first, second = [p["received"] for p in fake_apns.pushes() if p["token"] == token][:2]
     # The backoff alone would retry after 0.2 s; the header (read through the HTTP/2 client) asks for 2 s.
     assert 1.9 <= second - first < 4, second - first
-    assert postgres.psql(f"SELECT push_token_dead_at IS NULL FROM push_registrations WHERE node = '{binding['node']}'") == "t"
+    assert token_kept(postgres, binding)
 
 
 def test_an_fcm_503_with_a_retry_after_date_is_retried_no_sooner_than_asked(switchboard, postgres, fake_fcm):
-    c2s = EJABBERD_PORTS["c2s"]
-    sender, frank = new_account(switchboard.url), new_account(switchboard.url)
-    token = "fcm-" + uuid.uuid4().hex + ":" + uuid.uuid4().hex
+    sender, frank, token, binding = offline_device(switchboard, android=True)
     # An HTTP-date 3 s ahead (whole seconds: at least 2 s from now).
     fake_fcm.answer(token, 503, "UNAVAILABLE", retry_after=email.utils.formatdate(time.time() + 3, usegmt=True))
-    binding = register_device(switchboard.url, frank, platform="android", push_token=token, voip_token=None, environment=None).json()
-    enable_push(frank["jid"], PASSWORD, c2s, binding["push_jid"], binding["node"], binding["secret"])
-    send_message(sender["jid"], PASSWORD, c2s, frank["jid"], "hi")
+    message(sender, frank, "hi")
     wait_for("a second attempt", lambda: sum(m["token"] == token for m in fake_fcm.messages()) >= 2, timeout=10)
     first, second = [m["received"] for m in fake_fcm.messages() if m["token"] == token][:2]
     assert 1.5 <= second - first < 5, second - first
-    assert postgres.psql(f"SELECT push_token_dead_at IS NULL FROM push_registrations WHERE node = '{binding['node']}'") == "t"
+    assert token_kept(postgres, binding)
 
 
 def test_a_revoked_fcm_access_token_is_renewed_and_the_push_still_arrives(switchboard, postgres, fake_fcm):
-    c2s = EJABBERD_PORTS["c2s"]
-    sender, gina = new_account(switchboard.url), new_account(switchboard.url)
-    token = "fcm-" + uuid.uuid4().hex + ":" + uuid.uuid4().hex
-    binding = register_device(switchboard.url, gina, platform="android", push_token=token, voip_token=None, environment=None).json()
-    enable_push(gina["jid"], PASSWORD, c2s, binding["push_jid"], binding["node"], binding["secret"])
-    send_message(sender["jid"], PASSWORD, c2s, gina["jid"], "one")
-    wait_for("the first push", lambda: sum(m["token"] == token for m in fake_fcm.messages()) == 1, timeout=5)
+    sender, gina, token, binding = offline_device(switchboard, android=True)
+    pushes = lambda: sum(m["token"] == token for m in fake_fcm.messages())  # noqa: E731
+    message(sender, gina, "one")
+    wait_for("the first push", lambda: pushes() == 1, timeout=5)
     issued = fake_fcm.tokens_issued()
     fake_fcm.revoke_tokens()  # as a key rotation would: the cached access token is now refused with 401
-    send_message(sender["jid"], PASSWORD, c2s, gina["jid"], "two")
-    wait_for("the push after the revocation", lambda: sum(m["token"] == token for m in fake_fcm.messages()) == 2, timeout=5)
+    message(sender, gina, "two")
+    wait_for("the push after the revocation", lambda: pushes() == 2, timeout=5)
     assert fake_fcm.tokens_issued() == issued + 1, "one new access token, fetched when the old one was refused"
-    send_message(sender["jid"], PASSWORD, c2s, gina["jid"], "three")
-    wait_for("the next push, on the new token", lambda: sum(m["token"] == token for m in fake_fcm.messages()) == 3, timeout=5)
+    message(sender, gina, "three")
+    wait_for("the next push, on the new token", lambda: pushes() == 3, timeout=5)
     assert fake_fcm.tokens_issued() == issued + 1
-    assert postgres.psql(f"SELECT push_token_dead_at IS NULL FROM push_registrations WHERE node = '{binding['node']}'") == "t"
+    assert token_kept(postgres, binding)
 
 
 def test_android_pushes_reach_the_fake_fcm_with_one_cached_access_token(switchboard, postgres, fake_fcm):

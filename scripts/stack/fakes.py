@@ -3,6 +3,7 @@ integration tests and by the development stack, so a developer sees pushes arriv
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from .processes import ROOT, Daemon, state_dir, wait_for_port
@@ -58,6 +59,10 @@ class FakeAPNs(RecordingFake):
 
     def pushes(self) -> list[dict]:
         return self.received()
+
+    def expire_provider_tokens(self) -> None:
+        """Every provider token issued up to now is answered 403 ExpiredProviderToken from now on."""
+        Path(str(self.record) + ".expire").write_text(str(time.time()))
 
     def answer(self, token: str, status: int, reason: str, **extra) -> None:
         self.set_answer(token, {"status": status, "reason": reason, **extra})

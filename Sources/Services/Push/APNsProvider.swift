@@ -21,16 +21,27 @@ public final class APNsProvider {
 
     /// `apnsID` stays the same across retries of one push (APNs echoes it; it identifies the push).
     public func send(_ kind: PushKind, deviceToken: String, appID: String, sandbox: Bool, apnsID: String, timeout: Double) async -> ProviderOutcome {
-        let time = now()
-        let headers = [("authorization", "bearer \(token.token(now: time))"), ("apns-id", apnsID), ("content-type", "application/json")]
-            + APNsRequest.headers(kind, appID: appID, now: time)
-        let base = sandbox ? sandboxURL : productionURL
-        let request = HTTP2Client.Request(url: "\(base)/3/device/\(deviceToken)", headers: headers,
-                                          body: APNsRequest.payload(kind).bytes, timeout: timeout)
-        switch await client.send(request) {
-        case .failure: return .retry(after: nil)
-        case .success(let response):
+        let started = ContinuousClock.now
+        var renewed = false
+        while true {
+            let time = now()
+            let bearer = token.token(now: time)
+            let headers = [("authorization", "bearer \(bearer)"), ("apns-id", apnsID), ("content-type", "application/json")]
+                + APNsRequest.headers(kind, appID: appID, now: time)
+            let base = sandbox ? sandboxURL : productionURL
+            let request = HTTP2Client.Request(url: "\(base)/3/device/\(deviceToken)", headers: headers,
+                                              body: APNsRequest.payload(kind).bytes, timeout: timeout - started.duration(to: .now).seconds)
+            guard case .success(let response) = await client.send(request) else { return .retry(after: nil) }
             let body = response.body.isEmpty ? nil : try? JSONValue.parse(response.body)
+            if response.status == 403, body?["reason"]?.stringValue == "ExpiredProviderToken" {
+                // Apple's clock finds the provider token too old: sign a new one and send again at once
+                // (once; refused again, it is a configuration problem: this host's clock).
+                token.expire(bearer)
+                if !renewed, timeout - started.duration(to: .now).seconds >= RetryLoop.minimumAttemptSeconds {
+                    renewed = true
+                    continue
+                }
+            }
             return .apns(status: response.status, body: body, retryAfter: response.headers["retry-after"])
         }
     }

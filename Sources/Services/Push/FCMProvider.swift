@@ -42,19 +42,19 @@ public final class FCMProvider {
         let started = ContinuousClock.now
         var renewed = false
         while true {
-            let remaining = timeout - Self.seconds(started.duration(to: .now))
+            let remaining = timeout - started.duration(to: .now).seconds
             guard let bearer = await token(timeout: remaining) else { return .retry(after: nil) }
             let request = HTTP2Client.Request(
                 url: "\(baseURL)/v1/projects/\(account.projectID)/messages:send",
                 headers: [("authorization", "Bearer \(bearer)"), ("content-type", "application/json")],
                 body: FCMRequest.body(kind, token: deviceToken, ringSeconds: ringSeconds).bytes,
-                timeout: timeout - Self.seconds(started.duration(to: .now)))
+                timeout: timeout - started.duration(to: .now).seconds)
             guard case .success(let response) = await client.send(request) else { return .retry(after: nil) }
             if response.status == 401 {
                 // The access token was revoked or expired early: forget it, and send this push again at
                 // once with a new one (once; a new token refused too is a configuration problem).
                 if accessToken?.token == bearer { accessToken = nil }
-                if !renewed, timeout - Self.seconds(started.duration(to: .now)) >= Self.minimumAttempt {
+                if !renewed, timeout - started.duration(to: .now).seconds >= RetryLoop.minimumAttemptSeconds {
                     renewed = true
                     continue
                 }
@@ -62,13 +62,6 @@ public final class FCMProvider {
             let body = response.body.isEmpty ? nil : try? JSONValue.parse(response.body)
             return .fcm(status: response.status, body: body, retryAfter: response.headers["retry-after"])
         }
-    }
-
-    /// Less time than this left is not worth a second attempt.
-    static let minimumAttempt = 0.5
-
-    private static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 
     /// The cached access token, or one fetched now (single flight).

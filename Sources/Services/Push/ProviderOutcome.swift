@@ -84,3 +84,8 @@ enum RetryAfter {
         return era * 146_097 + dayOfEra - 719_468
     }
 }
+
+extension Duration {
+    /// In seconds, as the push deadlines count.
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}

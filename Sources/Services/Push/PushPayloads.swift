@@ -90,6 +90,13 @@ public struct APNsProviderToken: Sendable {
         self.teamID = teamID
     }
 
+    /// Drops `token` if it is still the one in use (APNs answered ExpiredProviderToken: the clocks
+    /// disagree about its age); the next call signs a new one. A token already replaced is left alone,
+    /// so a burst of refused pushes renews once, not once each (Apple refuses frequent renewals).
+    public mutating func expire(_ token: String) {
+        if current?.token == token { current = nil }
+    }
+
     public mutating func token(now: Int64) -> String {
         if let current, now - current.issuedAt < Self.renewAfterSeconds, now >= current.issuedAt { return current.token }
         let token = JWS.sign(header: [("kid", .string(keyID))], claims: .object([("iss", .string(teamID)), ("iat", .int64(now))]), with: key)
