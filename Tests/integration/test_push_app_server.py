@@ -170,6 +170,19 @@ def test_a_dead_token_is_cleared_and_the_next_publish_drops_the_registration(swi
     wait_for("ejabberd to drop the registration", lambda: push_sessions(postgres, binding["node"]) == 0)
 
 
+def test_a_410_older_than_the_token_s_last_registration_keeps_the_token(switchboard, postgres, fake_apns):
+    sender, ivy, token, binding = offline_device(switchboard)
+    # Apple saw this token unregistered an hour ago; the app has registered it again since.
+    fake_apns.answer(token, 410, "Unregistered", timestamp=int(time.time() * 1000) - 3_600_000)
+    message(sender, ivy, "one")
+    wait_for("the refused push", lambda: any(p["token"] == token for p in fake_apns.pushes()), timeout=5)
+    time.sleep(0.5)
+    assert token_kept(postgres, binding), "a 410 older than the registration does not clear the token"
+    message(sender, ivy, "two")
+    wait_for("the next publish to push again", lambda: sum(p["token"] == token for p in fake_apns.pushes()) == 2, timeout=5)
+    assert push_sessions(postgres, binding["node"]) == 1
+
+
 def test_an_expired_provider_token_is_renewed_and_the_push_still_arrives(switchboard, postgres, fake_apns):
     sender, hana, token, binding = offline_device(switchboard)
     message(sender, hana, "one")
@@ -284,6 +297,10 @@ def test_fcm_pushes_arrive_on_time_while_apns_is_down(switchboard, postgres, fak
         assert push_sessions(postgres, ios_binding["node"]) == 1, "APNs trouble never drops a registration"
     finally:
         fake_apns.start()
+    # APNs back: the next push goes out on a new connection.
+    before = len(fake_apns.pushes())
+    send_message(sender["jid"], PASSWORD, c2s, ios["jid"], "ios again")
+    wait_for("an iOS push after APNs came back", lambda: len(fake_apns.pushes()) > before, timeout=5)
 
 
 def test_registrations_survive_a_switchboard_restart_without_messages(switchboard, postgres, fake_apns):
