@@ -94,6 +94,11 @@ def message(sender, user, body):
     send_message(sender["jid"], PASSWORD, EJABBERD_PORTS["c2s"], user["jid"], body)
 
 
+def arrivals(records, token) -> list[float]:
+    """When each push for `token` reached a fake (`records`: its pushes or messages method)."""
+    return [r["received"] for r in records() if r["token"] == token]
+
+
 def token_kept(postgres, binding) -> bool:
     return postgres.psql(f"SELECT push_token_dead_at IS NULL FROM push_registrations WHERE node = '{binding['node']}'") == "t"
 
@@ -220,8 +225,8 @@ def test_a_429_with_retry_after_is_retried_no_sooner_than_asked(switchboard, pos
     sender, erin, token, binding = offline_device(switchboard)
     fake_apns.answer(token, 429, "TooManyRequests", **{"retry-after": 2})
     message(sender, erin, "hi")
-    wait_for("a second attempt", lambda: sum(p["token"] == token for p in fake_apns.pushes()) >= 2, timeout=10)
-    first, second = [p["received"] for p in fake_apns.pushes() if p["token"] == token][:2]
+    wait_for("a second attempt", lambda: len(arrivals(fake_apns.pushes, token)) >= 2, timeout=10)
+    first, second = arrivals(fake_apns.pushes, token)[:2]
     # The backoff alone would retry after 0.2 s; the header (read through the HTTP/2 client) asks for 2 s.
     assert 1.9 <= second - first < 4, second - first
     assert token_kept(postgres, binding)
@@ -232,15 +237,15 @@ def test_an_fcm_503_with_a_retry_after_date_is_retried_no_sooner_than_asked(swit
     # An HTTP-date 3 s ahead (whole seconds: at least 2 s from now).
     fake_fcm.answer(token, 503, "UNAVAILABLE", retry_after=email.utils.formatdate(time.time() + 3, usegmt=True))
     message(sender, frank, "hi")
-    wait_for("a second attempt", lambda: sum(m["token"] == token for m in fake_fcm.messages()) >= 2, timeout=10)
-    first, second = [m["received"] for m in fake_fcm.messages() if m["token"] == token][:2]
+    wait_for("a second attempt", lambda: len(arrivals(fake_fcm.messages, token)) >= 2, timeout=10)
+    first, second = arrivals(fake_fcm.messages, token)[:2]
     assert 1.5 <= second - first < 5, second - first
     assert token_kept(postgres, binding)
 
 
 def test_a_revoked_fcm_access_token_is_renewed_and_the_push_still_arrives(switchboard, postgres, fake_fcm):
     sender, gina, token, binding = offline_device(switchboard, android=True)
-    pushes = lambda: sum(m["token"] == token for m in fake_fcm.messages())  # noqa: E731
+    pushes = lambda: len(arrivals(fake_fcm.messages, token))  # noqa: E731
     message(sender, gina, "one")
     wait_for("the first push", lambda: pushes() == 1, timeout=5)
     issued = fake_fcm.tokens_issued()
