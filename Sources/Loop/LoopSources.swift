@@ -75,7 +75,9 @@ public final class LoopTimer: @unchecked Sendable {
         precondition(fd >= 0, "timerfd_create failed: \(errno)")
         self.fd = fd
         self.fire = fire
-        id = LoopPoller.shared.add(.init(fd: fd, interest: .read, onReadable: { [unowned self] in expired() }, onWritable: {}))
+        // Weak: a timer released off the loop leaves the set only on the loop's next turn (deinit),
+        // and an expiry handled before that must not reach the freed object.
+        id = LoopPoller.shared.add(.init(fd: fd, interest: .read, onReadable: { [weak self] in self?.expired() }, onWritable: {}))
     }
 
     /// (Re)arms the timer to fire once after `seconds`, replacing any earlier schedule. A delay of

@@ -99,6 +99,27 @@ final class LoopTimerTests: XCTestCase {
         onLoop { timer.disarm() }
     }
 
+    func testATimerReleasedOffTheLoopWithItsExpiryPendingNeverFires() {
+        final class Holder: @unchecked Sendable { var timer: LoopTimer? }
+        let fired = Fired()
+        for _ in 0..<50 {
+            let holder = Holder()
+            EventLoop.queue.sync {
+                holder.timer = LoopTimer { fired.record() }
+                holder.timer?.schedule(after: 0.0005)
+                Thread.sleep(forTimeInterval: 0.002)  // it expires while the loop is busy here…
+                let released = DispatchSemaphore(value: 0)
+                DispatchQueue.global().async { holder.timer = nil; released.signal() }  // …and is freed off the loop
+                released.wait()
+            }
+        }
+        let drained = expectation(description: "loop turn")
+        EventLoop.queue.async { drained.fulfill() }
+        wait(for: [drained], timeout: 2)
+        Thread.sleep(forTimeInterval: 0.05)
+        XCTAssertEqual(fired.count, 0, "a timer nobody holds any more does not fire")
+    }
+
     func testManyTimersCreatedAndDroppedLeaveNoDescriptorsBehind() {
         let before = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count
         onLoop {
