@@ -161,6 +161,20 @@ def test_a_message_to_an_offline_ios_user_reaches_the_fake_apns(switchboard, pos
     assert abs(int(push["headers"]["apns-expiration"]) - (time.time() + 86400)) < 120
 
 
+def test_each_registration_s_environment_picks_its_apns_host(switchboard, postgres, fake_apns):
+    """APNS_URL and APNS_SANDBOX_URL are two names of the one fake here (127.0.0.1 and localhost)."""
+    sender = new_account(switchboard.url)
+    hosts = {}
+    for environment in ("production", "sandbox"):
+        user, token = new_account(switchboard.url), uuid.uuid4().hex + uuid.uuid4().hex
+        binding = register_device(switchboard.url, user, push_token=token, environment=environment).json()
+        enable_push(user["jid"], PASSWORD, EJABBERD_PORTS["c2s"], binding["push_jid"], binding["node"], binding["secret"])
+        message(sender, user, "hi")
+        wait_for(f"the {environment} push", lambda: any(p["token"] == token for p in fake_apns.pushes()), timeout=5)
+        hosts[environment] = next(p for p in fake_apns.pushes() if p["token"] == token)["authority"].rsplit(":", 1)[0]
+    assert hosts == {"production": "127.0.0.1", "sandbox": "localhost"}
+
+
 def test_a_dead_token_is_cleared_and_the_next_publish_drops_the_registration(switchboard, postgres, fake_apns):
     c2s = EJABBERD_PORTS["c2s"]
     sender, bob = new_account(switchboard.url), new_account(switchboard.url)

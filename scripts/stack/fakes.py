@@ -44,7 +44,7 @@ class FakeAPNs(RecordingFake):
         subprocess.run(["openssl", "pkey", "-in", str(self.key_file), "-pubout", "-out", str(self.public_key)], check=True, capture_output=True)
         self.cert, self.tls_key = self.dir / "cert.pem", self.dir / "tls-key.pem"
         subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
-                        "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(self.tls_key), "-out", str(self.cert)],
+                        "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost", "-keyout", str(self.tls_key), "-out", str(self.cert)],
                        check=True, capture_output=True)
         self.start()
 
@@ -69,7 +69,8 @@ class FakeAPNs(RecordingFake):
 
     def environment(self) -> dict[str, str]:
         return {"APNS_KEY_FILE": str(self.key_file), "APNS_KEY_ID": self.KEY_ID, "APNS_TEAM_ID": self.TEAM_ID,
-                "APNS_URL": self.url, "APNS_SANDBOX_URL": self.url, "PUSH_CA_FILE": str(self.cert)}
+                # The two APNs hosts as two names of the fake, so a test can tell which one a push used.
+                "APNS_URL": self.url, "APNS_SANDBOX_URL": self.url.replace("127.0.0.1", "localhost"), "PUSH_CA_FILE": str(self.cert)}
 
 
 class FakeFCM(RecordingFake):
