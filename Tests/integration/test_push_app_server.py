@@ -2,6 +2,7 @@
 slixmpp clients: ejabberd keeps a user's push registration only when the answer says so."""
 import email.utils
 import re
+import subprocess
 import time
 import uuid
 
@@ -139,6 +140,28 @@ def test_publish_answers_against_the_real_ejabberd(switchboard, postgres):
     enable_push(carol["jid"], PASSWORD, c2s, PUSH_COMPONENT[0], "no-such-node", "whatever")
     send_message(sender["jid"], PASSWORD, c2s, carol["jid"], "hello")
     wait_for("ejabberd to drop the unknown node", lambda: push_sessions(postgres, "no-such-node") == 0)
+
+
+def test_a_database_stall_is_answered_wait_and_ejabberd_keeps_the_registration(switchboard, postgres, ejabberd, fake_apns):
+    """A transient problem must never be answered with a cancel/auth error: ejabberd would delete the
+    user's push registration (reference ejabberd-23.01.md §4e)."""
+    sender, user, token, binding = offline_device(switchboard)
+    log = ejabberd.dir / "log" / "ejabberd.log"
+    rejected_before = log.read_text().count("temporarily: resource-constraint")
+    # push_registrations held for longer than Switchboard's 5 s statement deadline.
+    locker = subprocess.Popen(["psql", "-h", "127.0.0.1", "-p", str(postgres.port), "-U", "postgres", "-d", postgres.database, "-c",
+                               "BEGIN; LOCK TABLE push_registrations IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(6.5); COMMIT;"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(0.3)
+        message(sender, user, "during the stall")
+        wait_for("ejabberd to log the wait answer", lambda: log.read_text().count("temporarily: resource-constraint") > rejected_before,
+                 timeout=10)
+    finally:
+        locker.wait(15)
+    assert push_sessions(postgres, binding["node"]) == 1, "kept"
+    message(sender, user, "after the stall")
+    wait_for("the push after the stall", lambda: any(p["token"] == token for p in fake_apns.pushes()), timeout=5)
 
 
 def test_a_message_to_an_offline_ios_user_reaches_the_fake_apns(switchboard, postgres, fake_apns):
