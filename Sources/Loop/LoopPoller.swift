@@ -122,7 +122,7 @@ final class LoopPoller: @unchecked Sendable {
         let started = EventLoop.monotonicNanoseconds()
         var timeout: Int32 = 0
         while true {
-            runQueue.runPending()
+            if runQueue.runBatch() { timeout = 0 }
             if timeout > 0, !runQueue.pollerMayWait() { timeout = 0 }
             let count = events.withUnsafeMutableBufferPointer { epoll_wait(epollFD, $0.baseAddress, Int32($0.count), timeout) }
             if timeout > 0 { runQueue.pollerWoke() }

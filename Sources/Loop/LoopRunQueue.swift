@@ -20,9 +20,9 @@ final class LoopRunQueue: Sendable {
 
     private struct State {
         var pending: [Work] = []
-        /// A Dispatch block that runs ``runPending()`` is queued and has not yet emptied the list.
+        /// A Dispatch block that runs ``runBatch()`` is queued.
         var drainQueued = false
-        /// The poller is handling events and runs the list before it waits or returns.
+        /// The poller is handling events and runs the list between its waits.
         var pollerActive = false
         /// The poller sleeps in `epoll_wait`: new work must wake it.
         var pollerWaiting = false
@@ -57,52 +57,49 @@ final class LoopRunQueue: Sendable {
 
     func submit(_ closure: @escaping () -> Void) { submit(.closure(closure)) }
 
-    /// Runs everything queued, including what the work itself queues, until the list is empty.
-    func runPending() {
+    /// Runs the work queued so far (not what it queues in turn: that waits for the next batch, so that
+    /// a task that keeps yielding cannot starve the sockets). Returns whether more work is waiting.
+    @discardableResult
+    func runBatch() -> Bool {
         EventLoop.assertOnLoop()
-        while let batch = takeAll() {
-            for work in batch {
-                switch work {
-                case .job(let job):
-                    job.runSynchronously(isolatedTo: LoopActor.executor.asUnownedSerialExecutor(),
-                                         taskExecutor: LoopActor.executor.asUnownedTaskExecutor())
-                case .closure(let closure): closure()
-                }
-            }
-        }
-    }
-
-    private func runQueuedDrain() {
-        // Whatever arrives between the last batch and the flag's reset would otherwise have no drain.
-        repeat { runPending() } while state.withLock { state in
-            if state.pending.isEmpty { state.drainQueued = false; return false }
-            return true
-        }
-    }
-
-    private func takeAll() -> [Work]? {
-        state.withLock { state in
-            guard !state.pending.isEmpty else { return nil }
+        let batch = state.withLock { state in
             defer { state.pending.removeAll(keepingCapacity: true) }
             return state.pending
         }
+        for work in batch {
+            switch work {
+            case .job(let job):
+                job.runSynchronously(isolatedTo: LoopActor.executor.asUnownedSerialExecutor(),
+                                     taskExecutor: LoopActor.executor.asUnownedTaskExecutor())
+            case .closure(let closure): closure()
+            }
+        }
+        return state.withLock { !$0.pending.isEmpty }
+    }
+
+    /// One batch per Dispatch block; more work goes behind whatever else the loop queue holds.
+    private func runQueuedDrain() {
+        runBatch()
+        let more = state.withLock { state in
+            if state.pending.isEmpty { state.drainQueued = false; return false }
+            return true
+        }
+        if more { EventLoop.queue.async { LoopRunQueue.shared.runQueuedDrain() } }
     }
 
     // MARK: The poller's side
 
     func pollerBegins() { state.withLock { $0.pollerActive = true } }
 
-    /// Ends the poller's turn; anything queued after its last ``runPending()`` is run first.
+    /// Ends the poller's turn; work still queued goes to a Dispatch block.
     func pollerEnds() {
-        while true {
-            runPending()
-            let done = state.withLock { state in
-                guard state.pending.isEmpty else { return false }
-                state.pollerActive = false
-                return true
-            }
-            if done { return }
+        let queueDrain = state.withLock { state in
+            state.pollerActive = false
+            guard !state.pending.isEmpty, !state.drainQueued else { return false }
+            state.drainQueued = true
+            return true
         }
+        if queueDrain { EventLoop.queue.async { LoopRunQueue.shared.runQueuedDrain() } }
     }
 
     /// Whether the poller may sleep now: false when work is already waiting. On true, work queued

@@ -57,6 +57,35 @@ final class LoopRunQueueTests: XCTestCase {
         close(w)
     }
 
+    func testATaskThatKeepsYieldingDoesNotStarveTheSockets() {
+        var fds: [Int32] = [0, 0]
+        XCTAssertEqual(pipe(&fds), 0)
+        let (r, w) = (fds[0], fds[1])
+        final class Spin: @unchecked Sendable { var stoppedByHandler = false, endedByHandler = false }
+        let spin = Spin()
+        let watched = EventLoop.queue.sync {
+            WatchedDescriptor(fd: r, onReadable: {
+                var byte: UInt8 = 0
+                if read(r, &byte, 1) == 1 { spin.stoppedByHandler = true }
+            })
+        }
+        let finished = expectation(description: "the spinning task ended")
+        spawnOnLoop {
+            let deadline = ContinuousClock.now + .seconds(5)
+            while !spin.stoppedByHandler, ContinuousClock.now < deadline { await Task.yield() }
+            spin.endedByHandler = spin.stoppedByHandler  // false: it ran out its 5 s, the handler never got in
+            finished.fulfill()
+        }
+        Thread.sleep(forTimeInterval: 0.05)
+        var byte: UInt8 = 1
+        _ = write(w, &byte, 1)
+        wait(for: [finished], timeout: 10)
+        XCTAssertTrue(EventLoop.queue.sync { spin.endedByHandler }, "the pipe's handler ran while the task kept yielding")
+        let closed = expectation(description: "closed")
+        EventLoop.queue.sync { watched.close { close(r); close(w); closed.fulfill() } }
+        wait(for: [closed], timeout: 2)
+    }
+
     func testATaskResumedFromADescriptorHandlerCompletes() async {
         var fds: [Int32] = [0, 0]
         XCTAssertEqual(pipe(&fds), 0)
