@@ -3,8 +3,10 @@ slixmpp clients: ejabberd keeps a user's push registration only when the answer 
 import email.utils
 import re
 import subprocess
+import threading
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 import requests
@@ -240,6 +242,23 @@ def test_an_expired_provider_token_is_renewed_and_the_push_still_arrives(switchb
     second = [p for p in fake_apns.pushes() if p["token"] == token][1]
     assert second["received"] - sent < 2, "sent again at once with a new token, not after a backoff"
     assert token_kept(postgres, binding)
+
+
+def test_a_goaway_from_apns_loses_no_push_and_sends_none_twice(switchboard, postgres, fake_apns):
+    devices = [offline_device(switchboard) for _ in range(5)]
+    fake_apns.goaway_after_next()
+    # Sent together, so that more pushes are in flight on the connection when the GOAWAY comes.
+    senders = [threading.Thread(target=message, args=(sender, user, "hi")) for sender, user, _, _ in devices]
+    for thread in senders:
+        thread.start()
+    for thread in senders:
+        thread.join(10)
+    tokens = [token for _, _, token, _ in devices]
+    wait_for("every push", lambda: all(arrivals(fake_apns.pushes, token) for token in tokens), timeout=8)
+    time.sleep(0.5)
+    assert [len(arrivals(fake_apns.pushes, token)) for token in tokens] == [1] * 5
+    assert not Path(str(fake_apns.record) + ".goaway").exists(), "the fake did send its GOAWAY"
+    assert all(token_kept(postgres, binding) for _, _, _, binding in devices)
 
 
 def test_a_provider_error_is_retried_and_the_registration_kept(switchboard, postgres, fake_apns):

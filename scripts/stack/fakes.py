@@ -60,6 +60,10 @@ class FakeAPNs(RecordingFake):
     def pushes(self) -> list[dict]:
         return self.received()
 
+    def goaway_after_next(self) -> None:
+        """The next request is answered, then its connection gets GOAWAY and is closed."""
+        Path(str(self.record) + ".goaway").touch()
+
     def expire_provider_tokens(self) -> None:
         """Every provider token issued up to now is answered 403 ExpiredProviderToken from now on."""
         Path(str(self.record) + ".expire").write_text(str(time.time()))
