@@ -95,6 +95,9 @@ final class Application {
         // The XEP-0357 app server: answer every publish before any provider is involved, then deliver.
         pushComponent.requestHandler = { iq in
             guard let publish = XEP0357.publish(in: iq) else { return nil }
+            // Only the user's server publishes (CONTRACTS §3); a client that knows its own node and
+            // secret must not be able to make us push.
+            guard publish.from == domain else { return XEP0357.reply(to: iq, .forbidden) }
             let (answer, target) = await registrations.answer(publish)
             guard answer == .accepted, let target else { return XEP0357.reply(to: iq, answer) }
             guard delivery.hasRoom(for: target.platform) else { return XEP0357.reply(to: iq, .tryLater) }

@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from conftest import DOMAIN, EJABBERD_PORTS, PUSH_COMPONENT
-from xmpp_client import enable_push, send_message
+from xmpp_client import enable_push, publish_directly, send_message
 
 PASSWORD = "push test password"
 APNS_TOKEN = "ab" * 32
@@ -164,6 +164,17 @@ def test_a_database_stall_is_answered_wait_and_ejabberd_keeps_the_registration(s
     assert push_sessions(postgres, binding["node"]) == 1, "kept"
     message(sender, user, "after the stall")
     wait_for("the push after the stall", lambda: any(p["token"] == token for p in fake_apns.pushes()), timeout=5)
+
+
+def test_a_publish_sent_by_a_client_rather_than_the_server_is_forbidden(switchboard, postgres, fake_apns):
+    """A user knows their own node and secret (the REST API gave them out); sending publishes to the
+    push component themselves must not make Switchboard push (CONTRACTS §3: from the server domain)."""
+    _, user, token, binding = offline_device(switchboard)
+    answer = publish_directly(user["jid"], PASSWORD, EJABBERD_PORTS["c2s"], binding["push_jid"], binding["node"], binding["secret"])
+    assert answer == "forbidden"
+    time.sleep(0.5)
+    assert arrivals(fake_apns.pushes, token) == [], "no push"
+    assert push_sessions(postgres, binding["node"]) == 1, "the user's real registration is untouched"
 
 
 def test_a_message_to_an_offline_ios_user_reaches_the_fake_apns(switchboard, postgres, fake_apns):

@@ -79,3 +79,25 @@ def send_message(jid: str, password: str, port: int, to: str, body: str) -> None
         import asyncio
         await asyncio.sleep(0.3)  # let it leave before the stream closes
     run_session(jid, password, port, work)
+
+
+def publish_directly(jid: str, password: str, port: int, push_jid: str, node: str, secret: str) -> str:
+    """A client sending the push component an XEP-0357 publish itself (only the user's server may):
+    returns the error condition of the answer, or "result"."""
+    from slixmpp.exceptions import IqError
+    from slixmpp.xmlstream import ET
+
+    async def work(client):
+        iq = client.make_iq_set(ito=push_jid)
+        iq.append(ET.fromstring(
+            "<pubsub xmlns='http://jabber.org/protocol/pubsub'>"
+            f"<publish node='{node}'><item><notification xmlns='urn:xmpp:push:0'/></item></publish>"
+            "<publish-options><x xmlns='jabber:x:data' type='submit'>"
+            "<field var='FORM_TYPE'><value>http://jabber.org/protocol/pubsub#publish-options</value></field>"
+            f"<field var='secret'><value>{secret}</value></field></x></publish-options></pubsub>"))
+        try:
+            await iq.send(timeout=5)
+            return "result"
+        except IqError as error:
+            return error.condition
+    return run_session(jid, password, port, work)
