@@ -1,6 +1,6 @@
 """Push throughput and latency end to end (issue 4), release build.
 
-    .state/venv/bin/python bench/push_load.py [--devices 10000] [--rate 5000] [--seconds 5]
+    .state/venv/bin/python bench/push_load.py [--devices 10000] [--rate 5000] [--seconds 5] [--pin] [--binary B]
 
 This process plays ejabberd's side of XEP-0114: it accepts Switchboard's admin and push component
 connections, handshakes, then sends publish IQs for `--devices` registered iOS devices (rows written
@@ -179,7 +179,11 @@ def main() -> int:
     parser.add_argument("--rate", type=int, default=5000)
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--binary", help="a release build to measure instead of building this tree (side-by-side runs)")
+    parser.add_argument("--pin", action="store_true",
+                        help="Switchboard alone on CPU 1; this generator, PostgreSQL and the sink on CPU 0")
     args = parser.parse_args()
+    if args.pin:
+        os.sched_setaffinity(0, {0})  # inherited by every daemon started from here
     binary = Path(args.binary) if args.binary else build("release")
     postgres = Postgres("bench-push", PG_PORT).start().create_database()
     apns_keys = FakeAPNs("bench-push", SINK_PORT + 1)  # for its key, certificate and the fake's ceiling below
@@ -202,7 +206,11 @@ def main() -> int:
 
     async def orchestrate():
         admin, push = await start_components(generator)
+        if args.pin:
+            os.sched_setaffinity(0, {1})  # Switchboard's threads inherit it
         switchboard = Switchboard(binary, "bench-push", env).start()
+        if args.pin:
+            os.sched_setaffinity(0, {0})
         try:
             await seed_devices(postgres, devices)
             results = await run(args, switchboard.url, generator, devices)
@@ -230,7 +238,8 @@ def main() -> int:
         apns_keys.daemon.stop()
         postgres.fast_stop()
     flood, steady = results["flood"], results["steady"]
-    print(f"\nrelease build; {args.devices} registered iOS devices; one push component connection; APNs sink = nghttpd (HTTP/2 + TLS)\n")
+    pinned = "; Switchboard alone on CPU 1, everything else on CPU 0" if args.pin else ""
+    print(f"\nrelease build; {args.devices} registered iOS devices; one push component connection; APNs sink = nghttpd (HTTP/2 + TLS){pinned}\n")
     print("| measurement | value |")
     print("|---|---|")
     print(f"| flood: publishes answered per second | {flood['answers_per_s']:,.0f} |")
