@@ -50,9 +50,10 @@ public final class ComponentConnection {
     private var inbox = [UInt8](repeating: 0, count: 65536)
     private var backoff = ReconnectBackoff()
     private var stopped = false
-    private var pending: [String: (continuation: CheckedContinuation<XMLElement, any Error>, timer: LoopTimer)] = [:]
+    /// Requests waiting for their answer, by id, with the JID they went to: only that JID may answer.
+    private var pending: [String: (continuation: CheckedContinuation<XMLElement, any Error>, timer: LoopTimer, peer: String?)] = [:]
     private var nextID = 0
-    private let idPrefix = String(UInt32.random(in: 0...UInt32.max), radix: 36)
+    private let idPrefix = String(UInt64.random(in: 0...UInt64.max), radix: 36)
     private lazy var reconnectTimer = LoopTimer { [unowned self] in LoopActor.assumeIsolated { self.connect() } }
     private lazy var pingTimer = LoopTimer { [unowned self] in LoopActor.assumeIsolated { self.ping() } }
     private var consecutiveFailures = 0
@@ -86,7 +87,7 @@ public final class ComponentConnection {
                 LoopActor.assumeIsolated { self.pending.removeValue(forKey: id)?.continuation.resume(throwing: RequestError.timedOut) }
             }
             timer.schedule(after: settings.requestTimeout)
-            pending[id] = (continuation, timer)
+            pending[id] = (continuation, timer, iq[attribute: "to"])
             send(iq)
         }
     }
@@ -216,7 +217,9 @@ public final class ComponentConnection {
         guard stanza.name == "iq" else { return }  // messages and presence are not addressed to a feature of ours
         let type = stanza[attribute: "type"]
         if type == "result" || type == "error" {
-            guard let id = stanza[attribute: "id"], let entry = pending.removeValue(forKey: id) else { return }
+            // An answer from anyone but the JID asked (a client guessing the id) is not the answer.
+            guard let id = stanza[attribute: "id"], let asked = pending[id], stanza[attribute: "from"] == asked.peer else { return }
+            guard let entry = pending.removeValue(forKey: id) else { return }
             entry.timer.disarm()
             entry.continuation.resume(returning: stanza)
             return

@@ -66,6 +66,12 @@ final class ComponentConnectionTests: XCTestCase {
             }
         }
 
+        /// Sends `text` to every connected client.
+        func sendToClients(_ text: String) {
+            lock.lock(); let current = clients; lock.unlock()
+            for client in current { send(text, to: client) }
+        }
+
         func send(_ text: String, to client: Int32) {
             _ = text.withCString { Glibc.send(client, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
         }
@@ -129,6 +135,37 @@ final class ComponentConnectionTests: XCTestCase {
         XCTAssertEqual(server.acceptedCount, 2, "reconnected")
         XCTAssertLessThan(Date().timeIntervalSince(dropped), 0.5, "the first retry is at once")
         waitUntil("ready again") { box.value.isReady }
+        EventLoop.queue.sync { LoopActor.assumeIsolated { box.value.stop() } }
+    }
+
+    func testOnlyTheJIDAskedCanAnswerARequest() {
+        let server = SilentServer(secret: "right")
+        var settings = Self.settings(port: server.port, secret: "right")
+        settings.requestTimeout = 5
+        let box = LoopBound(EventLoop.queue.sync {
+            LoopActor.assumeIsolated { ComponentConnection(settings: settings, logger: Logger(label: "t")) }
+        })
+        EventLoop.queue.sync { LoopActor.assumeIsolated { box.value.start() } }
+        waitUntil("ready") { box.value.isReady }
+        let answeredBy = LockedResult()
+        spawnOnLoop {
+            let answer = try? await box.value.request(XEP0199.ping(id: "", from: "gateway.example.com", to: "example.com"))
+            answeredBy.set(answer?[attribute: "from"] ?? "nothing")
+        }
+        let deadline = Date().addingTimeInterval(5)
+        var id: Substring?
+        while id == nil, Date() < deadline {
+            id = server.receivedText.split(separator: "id='").dropFirst().first?.prefix { $0 != "'" }
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        guard let id else { return XCTFail("the ping never reached the server") }
+        server.sendToClients("<iq type='result' id='\(id)' from='mallory@example.com/x' to='gateway.example.com'/>")
+        server.sendToClients("<iq type='error' id='\(id)' to='gateway.example.com'/>")
+        Thread.sleep(forTimeInterval: 0.2)
+        XCTAssertNil(answeredBy.value, "answers from another JID, or from none, are ignored")
+        server.sendToClients("<iq type='result' id='\(id)' from='example.com' to='gateway.example.com'/>")
+        while answeredBy.value == nil, Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        XCTAssertEqual(answeredBy.value, "example.com")
         EventLoop.queue.sync { LoopActor.assumeIsolated { box.value.stop() } }
     }
 
