@@ -2,6 +2,7 @@
 slixmpp clients: ejabberd keeps a user's push registration only when the answer says so."""
 import email.utils
 import re
+import secrets
 import subprocess
 import threading
 import time
@@ -15,7 +16,6 @@ from conftest import DOMAIN, EJABBERD_PORTS, PUSH_COMPONENT
 from xmpp_client import enable_push, publish_directly, send_message
 
 PASSWORD = "push test password"
-APNS_TOKEN = "ab" * 32
 
 
 def new_account(url) -> dict:
@@ -25,8 +25,10 @@ def new_account(url) -> dict:
 
 
 def register_device(url, session, device_uuid=None, **overrides):
-    body = {"device_uuid": device_uuid or str(uuid.uuid4()), "platform": "ios", "push_token": APNS_TOKEN,
-            "voip_token": "cd" * 32, "app_id": "com.example.chat", "environment": "sandbox", **overrides}
+    # Fresh tokens unless the test says otherwise: a token names one installation of the app, and
+    # registering it again under another device id replaces the earlier registration.
+    body = {"device_uuid": device_uuid or str(uuid.uuid4()), "platform": "ios", "push_token": secrets.token_hex(32),
+            "voip_token": secrets.token_hex(32), "app_id": "com.example.chat", "environment": "sandbox", **overrides}
     return requests.post(f"{url}/api/v1/push/register", json=body, headers={"Authorization": f"Bearer {session['token']}"})
 
 
@@ -50,6 +52,21 @@ def test_register_is_idempotent_and_a_moved_device_gets_new_secrets(switchboard,
     for _ in range(2):
         assert requests.delete(url, json={"device_uuid": device}, headers={"Authorization": f"Bearer {bob['token']}"}).status_code == 204
     assert postgres.psql(f"SELECT count(*) FROM push_registrations WHERE device_uuid = '{device}'") == "0"
+
+
+def test_a_token_registered_under_a_new_device_id_replaces_the_old_account_s_registration(switchboard, postgres, fake_apns):
+    """A phone that logs out of one account and into another may send a new device id with the same
+    token: the first account's messages must no longer reach that phone."""
+    sender, first, token, first_binding = offline_device(switchboard)
+    second = new_account(switchboard.url)
+    second_binding = register_device(switchboard.url, second, push_token=token).json()
+    assert postgres.psql(f"SELECT jid FROM push_registrations WHERE push_token = '{token}'") == second["jid"]
+    enable_push(second["jid"], PASSWORD, EJABBERD_PORTS["c2s"], second_binding["push_jid"], second_binding["node"], second_binding["secret"])
+    message(sender, first, "to the first account")
+    wait_for("ejabberd to drop the first account's registration", lambda: push_sessions(postgres, first_binding["node"]) == 0)
+    assert arrivals(fake_apns.pushes, token) == [], "nothing for the first account reaches the phone"
+    message(sender, second, "to the second account")
+    wait_for("the second account's push", lambda: len(arrivals(fake_apns.pushes, token)) == 1, timeout=5)
 
 
 def test_bad_registrations_are_400_naming_the_field(switchboard):

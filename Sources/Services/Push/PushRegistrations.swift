@@ -59,9 +59,15 @@ public final class PushRegistrations {
 
     /// Registers or updates the device for `jid`. The same device again keeps its node and secret;
     /// a device that moves to another account gets new ones, so the old account's server-side push
-    /// registration can never reach the new owner's phone.
+    /// registration can never reach the new owner's phone. A token identifies one installation of the
+    /// app: any other registration of the same app with this token (an earlier account on the phone,
+    /// registered under another device id) is removed, as Matrix pushers are (`append: false`).
     public func register(_ device: Device, for jid: String) async throws(DatabaseError) -> Binding {
         let result = try await database.query("""
+            WITH superseded AS (
+                DELETE FROM push_registrations
+                WHERE device_uuid <> $1 AND app_id = $6 AND (push_token = $4 OR voip_token = $5)
+            )
             INSERT INTO push_registrations (device_uuid, jid, platform, push_token, voip_token, app_id, environment, node, secret)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
             ON CONFLICT (device_uuid) DO UPDATE SET
