@@ -101,7 +101,7 @@ final class Application {
             let (answer, target) = await registrations.answer(publish)
             guard answer == .accepted, let target else { return XEP0357.reply(to: iq, answer) }
             guard delivery.hasRoom(for: target.platform) else { return XEP0357.reply(to: iq, .tryLater) }
-            delivery.deliver(.message(sender: nil, conversation: nil), to: target, deadline: 60)
+            delivery.deliver(PushRegistrations.messageKind(for: publish), to: target, deadline: 60)
             return XEP0357.reply(to: iq, .accepted)
         }
 

@@ -1,5 +1,6 @@
 import Foundation
 @testable import Services
+@testable import XMPPComponent
 import XCTest
 
 final class PushPayloadTests: XCTestCase {
@@ -12,6 +13,19 @@ final class PushPayloadTests: XCTestCase {
         let headers = Dictionary(uniqueKeysWithValues: APNsRequest.headers(kind, appID: "com.example.chat", now: 1000))
         XCTAssertEqual(headers, ["apns-push-type": "alert", "apns-topic": "com.example.chat", "apns-priority": "10",
                                  "apns-expiration": "87400", "apns-collapse-id": "bob@example.com"])
+    }
+
+    func testAPublishWithASenderNamesItsBareJIDAsSenderAndConversation() {
+        func kind(_ sender: String?) -> PushKind {
+            PushRegistrations.messageKind(for: XEP0357.Publish(node: "n", secret: "s", sender: sender, from: "example.com"))
+        }
+        XCTAssertEqual(kind("bob@example.com/7568788421170312341315"), .message(sender: "bob@example.com", conversation: "bob@example.com"))
+        XCTAssertEqual(kind("team@conference.example.com/alice"),
+                       .message(sender: "team@conference.example.com", conversation: "team@conference.example.com"), "a group: the room")
+        XCTAssertEqual(kind("bob@example.com"), .message(sender: "bob@example.com", conversation: "bob@example.com"))
+        for nothing in [nil, "", "/resource-only"] {
+            XCTAssertEqual(kind(nothing), .message(sender: nil, conversation: nil), nothing ?? "nil")
+        }
     }
 
     func testLongConversationKeysAreHashedToAValidCollapseID() {

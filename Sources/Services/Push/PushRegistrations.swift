@@ -91,6 +91,16 @@ public final class PushRegistrations {
         _ = try await database.query("DELETE FROM push_registrations WHERE device_uuid = $1 AND jid = $2", [uuid, jid])
     }
 
+    /// The message push for `publish`: when ejabberd sent the sender (its `include_sender` option),
+    /// the sender's bare JID is the push's `sender` and its conversation (the APNs collapse id); a
+    /// group message's sender is the room's occupant JID, so the conversation is the room.
+    public nonisolated static func messageKind(for publish: XEP0357.Publish) -> PushKind {
+        guard let full = publish.sender, let bare = full.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false).first, !bare.isEmpty else {
+            return .message(sender: nil, conversation: nil)
+        }
+        return .message(sender: String(bare), conversation: String(bare))
+    }
+
     /// The answer to a publish, decided before any provider is called (CONTRACTS §3), and where to
     /// deliver when accepted.
     public func answer(_ publish: XEP0357.Publish) async -> (XEP0357.Answer, PushDelivery.Target?) {
