@@ -66,7 +66,7 @@ final class PushPayloadTests: XCTestCase {
             (403, #"{"reason":"ExpiredProviderToken"}"#, nil, .configuration("ExpiredProviderToken")),
             (403, #"{"reason":"InvalidProviderToken"}"#, nil, .configuration("InvalidProviderToken")),
             (400, #"{"reason":"TopicDisallowed"}"#, nil, .configuration("TopicDisallowed")),
-            (429, #"{"reason":"TooManyProviderTokenUpdates"}"#, nil, .configuration("TooManyProviderTokenUpdates")),
+            (429, #"{"reason":"TooManyProviderTokenUpdates"}"#, nil, .retry(after: nil)),
             (429, #"{"reason":"TooManyRequests"}"#, "7", .retry(after: 7)),
             (500, #"{"reason":"InternalServerError"}"#, nil, .retry(after: nil)),
             (503, #"{"reason":"ServiceUnavailable"}"#, "2", .retry(after: 2)),

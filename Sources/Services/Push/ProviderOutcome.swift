@@ -23,7 +23,10 @@ public enum ProviderOutcome: Equatable, Sendable {
         case (200, _): return .delivered
         case (410, _): return .tokenDead(since: body?["timestamp"]?.int64Value)
         case (400, "BadDeviceToken"), (400, "DeviceTokenNotForTopic"): return .tokenDead(since: nil)
-        case (403, _), (400, "TopicDisallowed"), (400, "BadTopic"), (429, "TooManyProviderTokenUpdates"): return .configuration(reason)
+        case (403, _), (400, "TopicDisallowed"), (400, "BadTopic"): return .configuration(reason)
+        // 429 TooManyProviderTokenUpdates included: it refuses a token *change* on the connection (a
+        // renewal after ExpiredProviderToken, another instance's token); the pushes right after it,
+        // with the token now in use, go through, so the push is retried rather than lost.
         case (429, _), (500...599, _): return .retry(after: RetryAfter.seconds(retryAfter))
         default: return .rejected(reason.isEmpty ? "status \(status)" : reason)
         }
