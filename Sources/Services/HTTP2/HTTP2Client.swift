@@ -33,6 +33,9 @@ public final class HTTP2Client {
         public let body: [UInt8]
         /// 2 for HTTP/2.
         public let httpVersion: Int
+
+        /// The body as JSON; nil when empty or not JSON (providers answer errors in JSON).
+        public var json: JSONValue? { body.isEmpty ? nil : try? JSONValue.parse(body) }
     }
 
     public enum Failure: Error, Equatable, Sendable {

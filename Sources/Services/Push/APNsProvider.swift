@@ -21,28 +21,19 @@ public final class APNsProvider {
 
     /// `apnsID` stays the same across retries of one push (APNs echoes it; it identifies the push).
     public func send(_ kind: PushKind, deviceToken: String, appID: String, sandbox: Bool, apnsID: String, timeout: Double) async -> ProviderOutcome {
-        let started = ContinuousClock.now
-        var renewed = false
-        while true {
+        await CredentialRenewal.send(timeout: timeout) { timeout in
             let time = now()
             let bearer = token.token(now: time)
             let headers = [("authorization", "bearer \(bearer)"), ("apns-id", apnsID), ("content-type", "application/json")]
                 + APNsRequest.headers(kind, appID: appID, now: time)
-            let base = sandbox ? sandboxURL : productionURL
-            let request = HTTP2Client.Request(url: "\(base)/3/device/\(deviceToken)", headers: headers,
-                                              body: APNsRequest.payload(kind).bytes, timeout: timeout - started.duration(to: .now).seconds)
-            guard case .success(let response) = await client.send(request) else { return .retry(after: nil) }
-            let body = response.body.isEmpty ? nil : try? JSONValue.parse(response.body)
-            if response.status == 403, body?["reason"]?.stringValue == "ExpiredProviderToken" {
-                // Apple's clock finds the provider token too old: sign a new one and send again at once
-                // (once; refused again, it is a configuration problem: this host's clock).
-                token.expire(bearer)
-                if !renewed, timeout - started.duration(to: .now).seconds >= RetryLoop.minimumAttemptSeconds {
-                    renewed = true
-                    continue
-                }
-            }
-            return .apns(status: response.status, body: body, retryAfter: response.headers["retry-after"])
+            let request = HTTP2Client.Request(url: "\(sandbox ? sandboxURL : productionURL)/3/device/\(deviceToken)", headers: headers,
+                                              body: APNsRequest.payload(kind).bytes, timeout: timeout)
+            guard case .success(let response) = await client.send(request) else { return (.retry(after: nil), false) }
+            let body = response.json
+            // Apple's clock finds the provider token too old (this host's clock disagrees): sign a new one.
+            let refused = response.status == 403 && body?["reason"]?.stringValue == "ExpiredProviderToken"
+            if refused { token.expire(bearer) }
+            return (.apns(status: response.status, body: body, retryAfter: response.headers["retry-after"]), refused)
         }
     }
 }

@@ -39,28 +39,19 @@ public final class FCMProvider {
     }
 
     public func send(_ kind: PushKind, deviceToken: String, ringSeconds: Int, timeout: Double) async -> ProviderOutcome {
-        let started = ContinuousClock.now
-        var renewed = false
-        while true {
-            let remaining = timeout - started.duration(to: .now).seconds
-            guard let bearer = await token(timeout: remaining) else { return .retry(after: nil) }
+        await CredentialRenewal.send(timeout: timeout) { timeout in
+            let started = ContinuousClock.now
+            guard let bearer = await token(timeout: timeout) else { return (.retry(after: nil), false) }
             let request = HTTP2Client.Request(
                 url: "\(baseURL)/v1/projects/\(account.projectID)/messages:send",
                 headers: [("authorization", "Bearer \(bearer)"), ("content-type", "application/json")],
                 body: FCMRequest.body(kind, token: deviceToken, ringSeconds: ringSeconds).bytes,
                 timeout: timeout - started.duration(to: .now).seconds)
-            guard case .success(let response) = await client.send(request) else { return .retry(after: nil) }
-            if response.status == 401 {
-                // The access token was revoked or expired early: forget it, and send this push again at
-                // once with a new one (once; a new token refused too is a configuration problem).
-                if accessToken?.token == bearer { accessToken = nil }
-                if !renewed, timeout - started.duration(to: .now).seconds >= RetryLoop.minimumAttemptSeconds {
-                    renewed = true
-                    continue
-                }
-            }
-            let body = response.body.isEmpty ? nil : try? JSONValue.parse(response.body)
-            return .fcm(status: response.status, body: body, retryAfter: response.headers["retry-after"])
+            guard case .success(let response) = await client.send(request) else { return (.retry(after: nil), false) }
+            // The access token was revoked or expired early: forget it (unless already replaced).
+            let refused = response.status == 401
+            if refused, accessToken?.token == bearer { accessToken = nil }
+            return (.fcm(status: response.status, body: response.json, retryAfter: response.headers["retry-after"]), refused)
         }
     }
 

@@ -16,10 +16,7 @@ public struct PushClock: Sendable {
     }
 
     public static let system = PushClock(
-        now: {
-            let elapsed = ContinuousClock.now - origin
-            return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        },
+        now: { (ContinuousClock.now - origin).seconds },
         sleep: { seconds in try? await Task.sleep(for: .milliseconds(Int(seconds * 1000))) },
         jitter: { Double.random(in: 0.5...1.0) })
 
