@@ -5,10 +5,10 @@ import Synchronization
 /// of ``WatchedDescriptor`` and ``LoopTimer``.
 ///
 /// It exists so that ``LoopPoller`` can keep the loop thread between bursts of events: while the
-/// poller waits in `epoll_wait` for a reply that is about to come (PostgreSQL answers in ~0.3 ms), it
-/// still runs everything queued here, so a resumed task does not wait behind the poller. Work queued
-/// while the poller is not running goes to ``EventLoop/queue`` as before, one Dispatch block per
-/// batch instead of one per job.
+/// poller lingers in `epoll_wait` for a reply that is about to come (PostgreSQL answers in ~0.3 ms),
+/// it runs what is queued here between its waits, one batch at a time, so a resumed task does not
+/// wait behind the poller and a task that keeps yielding does not starve the sockets. Work queued
+/// while the poller is not running goes to ``EventLoop/queue``, one Dispatch block per batch.
 ///
 /// Safe to call from any thread: a task may be started or resumed off the loop.
 final class LoopRunQueue: Sendable {

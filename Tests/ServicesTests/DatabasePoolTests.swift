@@ -21,14 +21,10 @@ final class DatabasePoolTests: DatabaseTestCase {
     func testServerErrorsCarryTheirSQLState() throws {
         try withPool { pool in
             try await Self.waitUntilAvailable(pool)
-            do {
-                _ = try await pool.query("SELECT * FROM no_such_table")
-                XCTFail("expected an error")
-            } catch let error as DatabaseError {
-                guard case .server(let state, let message) = error else { return XCTFail("\(error)") }
-                XCTAssertEqual(state, "42P01")
-                XCTAssertTrue(message.contains("no_such_table"))
-            }
+            let missing = await Self.databaseError { _ = try await pool.query("SELECT * FROM no_such_table") }
+            guard case .server(let state, let message)? = missing else { return XCTFail("\(String(describing: missing))") }
+            XCTAssertEqual(state, "42P01")
+            XCTAssertTrue(message.contains("no_such_table"))
             // The connection is still good.
             let observed = try await pool.query("SELECT 1 AS one").value(0, "one")
 
@@ -51,12 +47,8 @@ final class DatabasePoolTests: DatabaseTestCase {
                 XCTAssertEqual(inserted, note)
             }
             // The same statement failing at execution keeps its name; the next run still works.
-            do {
-                _ = try await pool.query(insert, ["1", "again"])
-                XCTFail("expected a unique violation")
-            } catch let error as DatabaseError {
-                XCTAssertTrue(error.isUniqueViolation, "\(error)")
-            }
+            let again = await Self.databaseError { _ = try await pool.query(insert, ["1", "again"]) }
+            XCTAssertTrue(again?.isUniqueViolation == true, "\(String(describing: again))")
             let third = try await pool.query(insert, ["3", "third"]).value(0, "note")
             XCTAssertEqual(third, "third")
             let prepared = try await pool.query("SELECT count(*) AS n FROM pg_prepared_statements WHERE statement LIKE $1", ["INSERT INTO \(table)%"])
@@ -65,21 +57,13 @@ final class DatabasePoolTests: DatabaseTestCase {
             // A first run that fails at execution (the statement was prepared) and one that cannot
             // even be prepared: both report their error, and later statements are unaffected.
             let failingFirst = "INSERT INTO \(table) (id, note) VALUES ($1::int, $2) RETURNING id"
-            do {
-                _ = try await pool.query(failingFirst, ["1", "duplicate on first use"])
-                XCTFail("expected a unique violation")
-            } catch let error as DatabaseError {
-                XCTAssertTrue(error.isUniqueViolation, "\(error)")
-            }
+            let duplicate = await Self.databaseError { _ = try await pool.query(failingFirst, ["1", "duplicate on first use"]) }
+            XCTAssertTrue(duplicate?.isUniqueViolation == true, "\(String(describing: duplicate))")
             let fourth = try await pool.query(failingFirst, ["4", "fourth"]).value(0, "id")
             XCTAssertEqual(fourth, "4")
-            do {
-                _ = try await pool.query("SELEC nonsense WHERE $1", ["x"])
-                XCTFail("expected a syntax error")
-            } catch let error as DatabaseError {
-                guard case .server(let state, _) = error else { return XCTFail("\(error)") }
-                XCTAssertEqual(state, "42601")
-            }
+            let nonsense = await Self.databaseError { _ = try await pool.query("SELEC nonsense WHERE $1", ["x"]) }
+            guard case .server(let state, _)? = nonsense else { return XCTFail("\(String(describing: nonsense))") }
+            XCTAssertEqual(state, "42601")
             let count = try await pool.query("SELECT count(*) AS n FROM \(table) WHERE id > $1", ["0"]).value(0, "n")
             XCTAssertEqual(count, "4")
         }
@@ -94,15 +78,13 @@ final class DatabasePoolTests: DatabaseTestCase {
                 _ = try await tx.query("INSERT INTO \(table) VALUES (1)")
                 _ = try await tx.query("INSERT INTO \(table) VALUES (2)")
             }
-            do {
+            let rolledBack = await Self.databaseError {
                 try await pool.transaction { tx in
                     _ = try await tx.query("INSERT INTO \(table) VALUES (3)")
                     _ = try await tx.query("INSERT INTO \(table) VALUES (1)")  // unique violation
                 }
-                XCTFail("expected a unique violation")
-            } catch let error as DatabaseError {
-                XCTAssertTrue(error.isUniqueViolation)
             }
+            XCTAssertTrue(rolledBack?.isUniqueViolation == true)
             let observed = try await pool.query("SELECT count(*) AS n FROM \(table)").value(0, "n")
 
             XCTAssertEqual(observed, "2", "3 was rolled back")
@@ -119,12 +101,10 @@ final class DatabasePoolTests: DatabaseTestCase {
             let results = try await pool.pipeline(inserts + [Statement("SELECT count(*) AS n FROM \(table)")])
             XCTAssertEqual(results.count, 501)
             XCTAssertEqual(results.last?.value(0, "n"), "500")
-            do {
+            let batch = await Self.databaseError {
                 _ = try await pool.pipeline([Statement("INSERT INTO \(table) VALUES (1000)"), Statement("INSERT INTO \(table) VALUES (1)")])
-                XCTFail("expected a unique violation")
-            } catch let error as DatabaseError {
-                XCTAssertTrue(error.isUniqueViolation, "the first real error is reported: \(error)")
             }
+            XCTAssertTrue(batch?.isUniqueViolation == true, "the first real error is reported: \(String(describing: batch))")
             let observed = try await pool.query("SELECT count(*) AS n FROM \(table)").value(0, "n")
 
             XCTAssertEqual(observed, "500", "the failed batch left nothing")
@@ -159,12 +139,8 @@ final class DatabasePoolTests: DatabaseTestCase {
         settings.statementTimeout = 0.3
         try withPool(settings: settings) { pool in
             try await Self.waitUntilAvailable(pool)
-            do {
-                _ = try await pool.query("SELECT pg_sleep(5)")
-                XCTFail("expected a timeout")
-            } catch let error as DatabaseError {
-                XCTAssertEqual(error, .timedOut)
-            }
+            let slow = await Self.databaseError { _ = try await pool.query("SELECT pg_sleep(5)") }
+            XCTAssertEqual(slow, .timedOut)
             try await Self.waitUntilAvailable(pool)
             let observed = try await pool.query("SELECT 2 AS two").value(0, "two")
 
@@ -177,17 +153,9 @@ final class DatabasePoolTests: DatabaseTestCase {
             try await Task.sleep(for: .milliseconds(100))
             XCTAssertFalse(pool.isAvailable)
             let started = ContinuousClock.now
-            do {
-                _ = try await pool.query("SELECT 1")
-                XCTFail("expected unavailable")
-            } catch let error as DatabaseError {
-                guard case .unavailable = error else { return XCTFail("\(error)") }
-            }
-            do {
-                try await pool.transaction { _ in }
-                XCTFail("expected unavailable")
-            } catch {
-                guard case .unavailable? = error as? DatabaseError else { return XCTFail("\(error)") }
+            for error in [await Self.databaseError { _ = try await pool.query("SELECT 1") },
+                          await Self.databaseError { try await pool.transaction { _ in } }] {
+                guard case .unavailable? = error else { return XCTFail("\(String(describing: error))") }
             }
             XCTAssertLessThan(ContinuousClock.now - started, .milliseconds(50), "no waiting for a server that is not there")
         }

@@ -40,6 +40,20 @@ class DatabaseTestCase: XCTestCase {
         guard pool.isAvailable else { throw DatabaseError.unavailable("pool never connected") }
     }
 
+    /// The ``DatabaseError`` that `work` throws; nil, and a failure of the test, when it succeeds.
+    @LoopActor
+    static func databaseError(_ work: () async throws -> Void, file: StaticString = #filePath, line: UInt = #line) async -> DatabaseError? {
+        do {
+            try await work()
+            XCTFail("expected a database error", file: file, line: line)
+        } catch let error as DatabaseError {
+            return error
+        } catch {
+            XCTFail("not a database error: \(error)", file: file, line: line)
+        }
+        return nil
+    }
+
     /// Runs `body` with a pool whose connections see only a fresh, empty schema (their search_path),
     /// so migrations start from nothing; the schema is dropped afterwards.
     func withFreshSchema(_ body: @escaping @Sendable @LoopActor (DatabasePool, String) async throws -> Void) throws {
