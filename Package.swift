@@ -50,6 +50,8 @@ let package = Package(
 
         // Micro-benchmarks of hot pure functions (bench/RESULTS.md); not part of the product.
         .executableTarget(name: "switchboard-bench", dependencies: ["Services", "XMPPComponent"], path: "bench/micro"),
+        // The I/O clients alone (HTTP/2, PostgreSQL), beside plain uses of their C libraries.
+        .executableTarget(name: "switchboard-io-bench", dependencies: ["Services", "Loop", "CCurl", "CShims", "CLibPQ"], path: "bench/io"),
 
         .testTarget(name: "LoopTests", dependencies: ["Loop"], path: "Tests/LoopTests"),
         .testTarget(name: "ServicesTests", dependencies: ["Services", "Loop"], path: "Tests/ServicesTests"),

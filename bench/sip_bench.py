@@ -1,6 +1,6 @@
 """SIP hooks benchmark (issue 5), release build, everything on loopback.
 
-    .state/venv/bin/python bench/sip_bench.py [--seconds 10] [--calls 200]
+    .state/venv/bin/python bench/sip_bench.py [--seconds 10] [--calls 200] [--pin]
 
 1. Hook latency under load from a second process: wrk (one thread, paced with a Lua `delay()` so the
    offered rate stays near 5k/s rather than saturating) against GET /hooks/sip/ha1 (1,000 users in
@@ -125,7 +125,20 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--calls", type=int, default=200)
+    parser.add_argument("--pin", action="store_true",
+                        help="Switchboard alone on CPU 1; wrk, PostgreSQL, the sinks, Kamailio and SIPp on CPU 0")
     args = parser.parse_args()
+    if args.pin:
+        os.sched_setaffinity(0, {0})  # inherited by every process started from here
+
+    def start_switchboard(environment):
+        if args.pin:
+            os.sched_setaffinity(0, {1})  # Switchboard's threads inherit it
+        try:
+            return Switchboard(binary, PROFILE, environment).start()
+        finally:
+            if args.pin:
+                os.sched_setaffinity(0, {0})
     binary = build("release")
     stops, switchboard = [], None
     try:
@@ -149,7 +162,7 @@ def main() -> int:
         stops.append(sink.stop)
         wait_for_port(SINK_PORT, process=sink)
         sink_env = {**env, "APNS_URL": f"https://127.0.0.1:{SINK_PORT}", "APNS_SANDBOX_URL": f"https://127.0.0.1:{SINK_PORT}"}
-        switchboard = Switchboard(binary, PROFILE, sink_env).start()
+        switchboard = start_switchboard(sink_env)
         deadline = time.monotonic() + 20
         while postgres.psql("SELECT count(*) FROM information_schema.tables WHERE table_name = 'sip_calls'") != "1":
             assert time.monotonic() < deadline, "migrations did not run"
@@ -159,7 +172,7 @@ def main() -> int:
         switchboard.stop()
 
         # Part 2 against the strict fake, through Kamailio.
-        switchboard = Switchboard(binary, PROFILE, env).start()
+        switchboard = start_switchboard(env)
         rtpengine = Rtpengine(PROFILE, *RTPENGINE).start()
         stops.append(rtpengine.stop)
         kamailio = Kamailio(PROFILE, KAMAILIO_PORTS, RTPENGINE[0], switchboard.url, secret, DOMAIN, ring_seconds=30).start()
@@ -172,7 +185,8 @@ def main() -> int:
         for stop in reversed(stops):
             stop()
 
-    print(f"\n### SIP hooks, {time.strftime('%Y-%m-%d')} (release build, wrk -t1, paced per connection, {args.rounds} rounds × {args.seconds} s)\n")
+    pinned = "; Switchboard alone on CPU 1, everything else on CPU 0" if args.pin else ""
+    print(f"\n### SIP hooks, {time.strftime('%Y-%m-%d')} (release build, wrk -t1, paced per connection, {args.rounds} rounds × {args.seconds} s{pinned})\n")
     print("| case | req/s | p50 ms | p99 ms (rounds) | worst p99 / its floor's |")
     print("|---|---|---|---|---|")
     floor = None
