@@ -83,6 +83,10 @@ CURLcode shim_easy_setopt_closesocket(CURL *easy, curl_closesocket_callback call
     CURLcode rc = curl_easy_setopt(easy, CURLOPT_CLOSESOCKETFUNCTION, callback);
     return rc != CURLE_OK ? rc : curl_easy_setopt(easy, CURLOPT_CLOSESOCKETDATA, user);
 }
+CURLcode shim_easy_setopt_sockopt(CURL *easy, curl_sockopt_callback callback, void *user) {
+    CURLcode rc = curl_easy_setopt(easy, CURLOPT_SOCKOPTFUNCTION, callback);
+    return rc != CURLE_OK ? rc : curl_easy_setopt(easy, CURLOPT_SOCKOPTDATA, user);
+}
 CURLMcode shim_multi_setopt_long(CURLM *multi, CURLMoption option, long value) { return curl_multi_setopt(multi, option, value); }
 CURLMcode shim_multi_setopt_socket(CURLM *multi, curl_socket_callback callback, void *user) {
     CURLMcode rc = curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, callback);

@@ -98,6 +98,37 @@ final class HTTP2ClientTests: XCTestCase {
         XCTAssertEqual(results.connections, 1, "one connection, streams multiplexed")
     }
 
+    /// A connection that stops answering (no FIN, no reset: TCP notices nothing) is shut down when a
+    /// request on it times out, and the next request gets a new one; curl alone would keep sending
+    /// every request into the dead connection.
+    func testAConnectionOnWhichARequestTimedOutIsReplaced() throws {
+        let relay = try XCTUnwrap(SilentRelay(target: Self.port))
+        let url = "https://127.0.0.1:\(relay.port)/push", caFile = Self.caFile
+        let results = Results()
+        let done = expectation(description: "three requests")
+        spawnOnLoop {
+            let client = HTTP2Client(caFile: caFile)
+            func record(_ outcome: Result<HTTP2Client.Response, HTTP2Client.Failure>) {
+                switch outcome {
+                case .success(let response): results.statuses.append(response.status)
+                case .failure(let failure): results.failures.append("\(failure)")
+                }
+            }
+            record(await client.send(.init(url: url, timeout: 5)))
+            relay.silence()
+            record(await client.send(.init(url: url, timeout: 1)))
+            record(await client.send(.init(url: url, timeout: 5)))
+            results.connections = client.connectionsOpened
+            done.fulfill()
+        }
+        wait(for: [done], timeout: 20)
+        XCTAssertEqual(results.statuses, [200, 200], "the first and the third request")
+        XCTAssertEqual(results.failures.count, 1, "\(results.failures)")
+        XCTAssertTrue(results.failures.first?.contains("imeout") == true, "\(results.failures)")
+        XCTAssertEqual(results.connections, 2, "the silent connection was replaced")
+        XCTAssertEqual(relay.connectionsEndedByClient, 1, "the silent connection was shut down, not left open")
+    }
+
     func testABurstToAnUnreachableHostFailsEveryRequestPromptly() {
         let results = Results()
         let done = expectation(description: "all failed")

@@ -289,6 +289,23 @@ def test_a_goaway_from_apns_loses_no_push_and_sends_none_twice(switchboard, post
     assert all(token_kept(postgres, binding) for _, _, _, binding in devices)
 
 
+def test_a_connection_that_stops_answering_is_replaced(switchboard, postgres, fake_apns):
+    sender, hana, token, binding = offline_device(switchboard)
+    message(sender, hana, "one")
+    wait_for("the first push", lambda: len(arrivals(fake_apns.pushes, token)) == 1, timeout=5)
+    # The connection that carried it goes silent, as one dropped by a middlebox without a word does:
+    # requests are taken and never answered, and TCP notices nothing.
+    fake_apns.silence_open_connections()
+    sent = time.time()
+    message(sender, hana, "two")
+    # The attempt times out after 10 s; the retry has to go out on a new connection.
+    wait_for("the push, on a new connection", lambda: len(arrivals(fake_apns.pushes, token)) == 2, timeout=16)
+    assert arrivals(fake_apns.pushes, token)[1] - sent < 13
+    message(sender, hana, "three")
+    wait_for("the next push, at once", lambda: len(arrivals(fake_apns.pushes, token)) == 3, timeout=3)
+    assert token_kept(postgres, binding)
+
+
 def test_a_provider_error_is_retried_and_the_registration_kept(switchboard, postgres, fake_apns):
     c2s = EJABBERD_PORTS["c2s"]
     sender, carol = new_account(switchboard.url), new_account(switchboard.url)

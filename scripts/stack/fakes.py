@@ -64,6 +64,11 @@ class FakeAPNs(RecordingFake):
         """The next request is answered, then its connection gets GOAWAY and is closed."""
         Path(str(self.record) + ".goaway").touch()
 
+    def silence_open_connections(self) -> None:
+        """Every connection open now stops answering (requests read, never answered nor recorded);
+        connections opened later are answered as usual."""
+        Path(str(self.record) + ".silent").write_text(str(time.time()))
+
     def expire_provider_tokens(self) -> None:
         """Every provider token issued up to now is answered 403 ExpiredProviderToken from now on."""
         Path(str(self.record) + ".expire").write_text(str(time.time()))

@@ -57,6 +57,7 @@ typedef size_t (*shim_curl_data_callback)(char *data, size_t size, size_t count,
 CURLcode shim_easy_setopt_write(CURL *easy, shim_curl_data_callback callback, void *user);
 CURLcode shim_easy_setopt_header(CURL *easy, shim_curl_data_callback callback, void *user);
 CURLcode shim_easy_setopt_closesocket(CURL *easy, curl_closesocket_callback callback, void *user);
+CURLcode shim_easy_setopt_sockopt(CURL *easy, curl_sockopt_callback callback, void *user);
 CURLMcode shim_multi_setopt_long(CURLM *multi, CURLMoption option, long value);
 CURLMcode shim_multi_setopt_socket(CURLM *multi, curl_socket_callback callback, void *user);
 CURLMcode shim_multi_setopt_timer(CURLM *multi, curl_multi_timer_callback callback, void *user);

@@ -8,7 +8,9 @@ import Glibc
 /// The outbound HTTP/2 client shared by the push providers: libcurl multi with multiplexing,
 /// driven by the loop (../shared/reference/swift-dispatch-c-stack.md §5b). One connection per host,
 /// streams multiplexed on it; a cap on requests in flight (the rest wait in order); a deadline per
-/// request; a connection that fails or gets GOAWAY is replaced by curl on the next request.
+/// request; a connection that fails or gets GOAWAY is replaced by curl on the next request, and one
+/// on which a request timed out is shut down (``retireConnections(to:)``), since curl would go on
+/// sending every later request into it.
 @LoopActor
 public final class HTTP2Client {
     public struct Request: Sendable {
@@ -65,6 +67,8 @@ public final class HTTP2Client {
     private var waiting: [Transfer] = []
     /// Connections opened so far (CURLINFO_NUM_CONNECTS summed): for tests and metrics.
     public private(set) var connectionsOpened = 0
+    /// The origin ("https://host:port") each of curl's sockets was opened for.
+    fileprivate var socketOrigins: [Int32: String] = [:]
 
     /// `caFile`: an extra CA bundle to trust (PUSH_CA_FILE), e.g. the local fakes' test CA.
     public init(maximumInFlight: Int = 1000, caFile: String? = nil) {
@@ -83,7 +87,7 @@ public final class HTTP2Client {
 
     public func send(_ request: Request) async -> Result<Response, Failure> {
         await withCheckedContinuation { continuation in
-            let transfer = Transfer(request: request, continuation: continuation)
+            let transfer = Transfer(request: request, client: self, continuation: continuation)
             if inFlight < maximumInFlight { start(transfer) } else { waiting.append(transfer) }
         }
     }
@@ -93,14 +97,18 @@ public final class HTTP2Client {
     /// One request in curl's hands; kept alive (retained through CURLOPT_PRIVATE) until it is done.
     final class Transfer {
         let request: Request
+        let origin: String
+        unowned let client: HTTP2Client
         let continuation: CheckedContinuation<Result<Response, Failure>, Never>
         var easy: UnsafeMutableRawPointer?
         var headerList: UnsafeMutablePointer<curl_slist>?
         var responseHeaders: [String: String] = [:]
         var responseBody: [UInt8] = []
 
-        init(request: Request, continuation: CheckedContinuation<Result<Response, Failure>, Never>) {
+        init(request: Request, client: HTTP2Client, continuation: CheckedContinuation<Result<Response, Failure>, Never>) {
             self.request = request
+            origin = HTTP2Client.origin(request.url)
+            self.client = client
             self.continuation = continuation
         }
     }
@@ -135,6 +143,7 @@ public final class HTTP2Client {
         shim_easy_setopt_write(easy, bodyCallback, context)
         shim_easy_setopt_header(easy, headerCallback, context)
         shim_easy_setopt_closesocket(easy, closeSocketCallback, Unmanaged.passUnretained(self).toOpaque())
+        shim_easy_setopt_sockopt(easy, socketOpenedCallback, context)
         inFlight += 1
         active[ObjectIdentifier(transfer)] = transfer
         curl_multi_add_handle(multi, easy)
@@ -150,11 +159,11 @@ public final class HTTP2Client {
             guard result == CURLE_OK else {
                 let failure = Failure.transport(String(cString: curl_easy_strerror(result)))
                 complete(transfer, .failure(failure))
+                if result == CURLE_OPERATION_TIMEDOUT { retireConnections(to: transfer.origin) }
                 // No connection could be made: every transfer waiting to share it would otherwise
                 // sit out its timeout (PIPEWAIT with one connection per host). Fail them now too.
                 if Self.connectionErrors.contains(result.rawValue) {
-                    let origin = Self.origin(transfer.request.url)
-                    for other in active.values where Self.origin(other.request.url) == origin { complete(other, .failure(failure)) }
+                    for other in active.values where other.origin == transfer.origin { complete(other, .failure(failure)) }
                 }
                 continue
             }
@@ -184,8 +193,21 @@ public final class HTTP2Client {
         transfer.continuation.resume(returning: outcome)
     }
 
+    /// Shuts down the connection to `origin` after a request on it got no answer in time: a peer that
+    /// silently stopped answering (dropped by a middlebox, or APNs not answering streams, as Pushy's
+    /// users saw) leaves TCP none the wiser, and curl keeps multiplexing every new request onto that
+    /// connection, where each would time out too. `shutdown` rather than `close`: curl reads the end
+    /// of the stream, fails the requests still on it (the callers retry them) and closes the socket
+    /// itself; the next request opens a new connection.
+    private func retireConnections(to origin: String) {
+        for (fd, opened) in socketOrigins where opened == origin {
+            socketOrigins[fd] = nil
+            shutdown(fd, Int32(SHUT_RDWR))
+        }
+    }
+
     /// "https://host:port" of a URL: what one connection serves.
-    static func origin(_ url: String) -> String {
+    nonisolated static func origin(_ url: String) -> String {
         let parts = url.split(separator: "/", maxSplits: 3, omittingEmptySubsequences: false)
         return parts.count >= 3 ? parts[0...2].joined(separator: "/") : url
     }
@@ -220,6 +242,7 @@ public final class HTTP2Client {
 
     /// curl closes a socket: our sources go first, and the fd is closed in their cancel handler.
     fileprivate func closeSocket(_ fd: curl_socket_t) {
+        socketOrigins[fd] = nil
         if let watched = sockets.removeValue(forKey: fd) {
             watched.close { _ = close(fd) }
         } else {
@@ -252,6 +275,15 @@ private let closeSocketCallback: curl_closesocket_callback = { context, fd in
     let target = client(context)
     LoopActor.assumeIsolated { target.closeSocket(fd) }
     return 0
+}
+
+/// curl opened a socket for a transfer's connection: remember which origin it serves.
+private let socketOpenedCallback: curl_sockopt_callback = { context, fd, purpose in
+    guard let context, purpose == CURLSOCKTYPE_IPCXN else { return CURL_SOCKOPT_OK }
+    let transfer = Unmanaged<HTTP2Client.Transfer>.fromOpaque(context).takeUnretainedValue()
+    let target = transfer.client, origin = transfer.origin
+    LoopActor.assumeIsolated { target.socketOrigins[fd] = origin }
+    return CURL_SOCKOPT_OK
 }
 
 private let bodyCallback: shim_curl_data_callback = { data, size, count, context in
