@@ -145,6 +145,7 @@ public final class HTTP2Client {
         shim_easy_setopt_closesocket(easy, closeSocketCallback, Unmanaged.passUnretained(self).toOpaque())
         shim_easy_setopt_sockopt(easy, socketOpenedCallback, context)
         inFlight += 1
+        startedSinceAction += 1
         active[ObjectIdentifier(transfer)] = transfer
         curl_multi_add_handle(multi, easy)
     }
@@ -216,8 +217,24 @@ public final class HTTP2Client {
 
     fileprivate func action(socket: curl_socket_t, events: Int32) {
         var running: Int32 = 0
+        let batch = startedSinceAction > 1
+        startedSinceAction = 0
+        if batch { cork(true) }
         curl_multi_socket_action(multi, socket, events, &running)
+        if batch { cork(false) }
         finishDone()
+    }
+
+    /// Requests started since curl last ran.
+    private var startedSinceAction = 0
+
+    /// Holds back (or lets go of) the TCP segments of every connection while curl writes a batch of
+    /// new requests. curl 7.88 writes each request's HEADERS and DATA frames with SSL_write calls of
+    /// their own, and on loopback each segment sent runs the receiver's side of TCP and wakes it; a
+    /// cork makes the batch leave as a few full segments when it is lifted, right after.
+    private func cork(_ on: Bool) {
+        var value: Int32 = on ? 1 : 0
+        for fd in socketOrigins.keys { setsockopt(fd, Int32(IPPROTO_TCP), TCP_CORK, &value, socklen_t(MemoryLayout<Int32>.size)) }
     }
 
     /// curl says what it wants to hear about a socket.
