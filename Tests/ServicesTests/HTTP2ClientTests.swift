@@ -50,6 +50,7 @@ final class HTTP2ClientTests: XCTestCase {
         var versions: [Int] = []
         var failures: [String] = []
         var connections = 0
+        var socketOptions: [Int] = []
     }
 
     func testKeptHeaderNamesMatchIgnoringASCIICaseOnly() {
@@ -96,6 +97,28 @@ final class HTTP2ClientTests: XCTestCase {
         XCTAssertEqual(results.statuses, Array(repeating: 200, count: 500))
         XCTAssertEqual(Set(results.versions), [2])
         XCTAssertEqual(results.connections, 1, "one connection, streams multiplexed")
+    }
+
+    /// Provider connections idle between pushes: keepalive probes keep NAT mappings and find dead peers.
+    func testProviderConnectionsHaveTCPKeepalive() {
+        let url = "https://127.0.0.1:\(Self.port)/push", caFile = Self.caFile
+        let results = Results()
+        let done = expectation(description: "answered")
+        spawnOnLoop {
+            let client = HTTP2Client(caFile: caFile)
+            if case .success(let response) = await client.send(.init(url: url)) { results.statuses.append(response.status) }
+            for fd in client.socketOrigins.keys {
+                for option in HTTP2Client.keepalive {
+                    var value: Int32 = -1, length = socklen_t(MemoryLayout<Int32>.size)
+                    getsockopt(fd, option.level, option.name, &value, &length)
+                    results.socketOptions.append(Int(value))
+                }
+            }
+            done.fulfill()
+        }
+        wait(for: [done], timeout: 10)
+        XCTAssertEqual(results.statuses, [200])
+        XCTAssertEqual(results.socketOptions, [1, 60, 10, 3], "SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT of the one connection")
     }
 
     /// A connection that stops answering (no FIN, no reset: TCP notices nothing) is shut down when a

@@ -68,7 +68,16 @@ public final class HTTP2Client {
     /// Connections opened so far (CURLINFO_NUM_CONNECTS summed): for tests and metrics.
     public private(set) var connectionsOpened = 0
     /// The origin ("https://host:port") each of curl's sockets was opened for.
-    fileprivate var socketOrigins: [Int32: String] = [:]
+    fileprivate(set) var socketOrigins: [Int32: String] = [:]
+
+    /// TCP keepalive on provider connections, which sit idle between pushes: a probe after 60 s idle
+    /// keeps NAT and load-balancer mappings alive (AWS's NAT gateway forgets an idle flow after 350 s,
+    /// silently), and three unanswered probes 10 s apart close a connection whose peer is gone, so
+    /// the next push opens a new one instead of waiting out its timeout.
+    nonisolated static let keepalive: [(level: Int32, name: Int32, value: Int32)] = [
+        (SOL_SOCKET, SO_KEEPALIVE, 1), (Int32(IPPROTO_TCP), TCP_KEEPIDLE, 60),
+        (Int32(IPPROTO_TCP), TCP_KEEPINTVL, 10), (Int32(IPPROTO_TCP), TCP_KEEPCNT, 3),
+    ]
 
     /// `caFile`: an extra CA bundle to trust (PUSH_CA_FILE), e.g. the local fakes' test CA.
     public init(maximumInFlight: Int = 1000, caFile: String? = nil) {
@@ -294,9 +303,13 @@ private let closeSocketCallback: curl_closesocket_callback = { context, fd in
     return 0
 }
 
-/// curl opened a socket for a transfer's connection: remember which origin it serves.
+/// curl opened a socket for a transfer's connection: keepalive on, and remember which origin it serves.
 private let socketOpenedCallback: curl_sockopt_callback = { context, fd, purpose in
     guard let context, purpose == CURLSOCKTYPE_IPCXN else { return CURL_SOCKOPT_OK }
+    for option in HTTP2Client.keepalive {
+        var value = option.value
+        setsockopt(fd, option.level, option.name, &value, socklen_t(MemoryLayout<Int32>.size))
+    }
     let transfer = Unmanaged<HTTP2Client.Transfer>.fromOpaque(context).takeUnretainedValue()
     let target = transfer.client, origin = transfer.origin
     LoopActor.assumeIsolated { target.socketOrigins[fd] = origin }
