@@ -116,7 +116,7 @@ final class Application {
         guard let apns = configuration.apns else { return nil }
         let pem = try String(contentsOfFile: apns.keyFile, encoding: .utf8)
         let key = try SigningKey(pem: pem, algorithm: .es256)
-        let client = HTTP2Client(caFile: configuration.pushCAFile)
+        let client = HTTP2Client(caFile: configuration.pushCAFile, logger: logger)
         return APNsProvider(client: client, token: APNsProviderToken(key: key, keyID: apns.keyID, teamID: apns.teamID),
                             productionURL: configuration.apnsURL, sandboxURL: configuration.apnsSandboxURL, now: now)
     }
@@ -125,7 +125,7 @@ final class Application {
     private func makeFCMProvider(now: @escaping @Sendable () -> Int64) throws -> FCMProvider? {
         guard let file = configuration.fcmServiceAccountFile else { return nil }
         let account = try FCMProvider.ServiceAccount(json: Array(try Data(contentsOf: URL(fileURLWithPath: file))))
-        return FCMProvider(client: HTTP2Client(caFile: configuration.pushCAFile), account: account, baseURL: configuration.fcmURL, now: now)
+        return FCMProvider(client: HTTP2Client(caFile: configuration.pushCAFile, logger: logger), account: account, baseURL: configuration.fcmURL, now: now)
     }
 
     /// Seconds a stop waits for requests in flight (a call hook blocks a Kamailio worker meanwhile).

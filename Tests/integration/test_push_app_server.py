@@ -304,6 +304,7 @@ def test_a_connection_that_stops_answering_is_replaced(switchboard, postgres, fa
     message(sender, hana, "three")
     wait_for("the next push, at once", lambda: len(arrivals(fake_apns.pushes, token)) == 3, timeout=3)
     assert token_kept(postgres, binding)
+    assert "provider connection stopped answering" in switchboard.daemon.log.read_text(), "operators are told"
 
 
 def test_a_provider_error_is_retried_and_the_registration_kept(switchboard, postgres, fake_apns):

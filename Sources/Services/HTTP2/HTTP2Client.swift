@@ -1,5 +1,6 @@
 import CCurl
 import CShims
+import Logging
 import Loop
 #if canImport(Glibc)
 import Glibc
@@ -46,6 +47,7 @@ public final class HTTP2Client {
     }
 
     public let maximumInFlight: Int
+    private let logger: Logger?
 
     /// The response headers callers read (the providers: Retry-After); the others are skipped
     /// without building strings.
@@ -80,10 +82,11 @@ public final class HTTP2Client {
     ]
 
     /// `caFile`: an extra CA bundle to trust (PUSH_CA_FILE), e.g. the local fakes' test CA.
-    public init(maximumInFlight: Int = 1000, caFile: String? = nil) {
+    public init(maximumInFlight: Int = 1000, caFile: String? = nil, logger: Logger? = nil) {
         Self.initializeLibrary
         self.maximumInFlight = maximumInFlight
         self.caFile = caFile
+        self.logger = logger
         multi = curl_multi_init()
         let context = Unmanaged.passUnretained(self).toOpaque()
         shim_multi_setopt_long(multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX)
@@ -213,6 +216,8 @@ public final class HTTP2Client {
         for (fd, opened) in socketOrigins where opened == origin {
             socketOrigins[fd] = nil
             shutdown(fd, Int32(SHUT_RDWR))
+            logger?.warning("provider connection stopped answering: shut down, the next request opens a new one",
+                            metadata: ["origin": "\(origin)"])
         }
     }
 
