@@ -51,6 +51,7 @@ final class HTTP2ClientTests: XCTestCase {
         var failures: [String] = []
         var connections = 0
         var socketOptions: [Int] = []
+        var endedAfterShortTimeout: Int?
     }
 
     func testKeptHeaderNamesMatchIgnoringASCIICaseOnly() {
@@ -122,13 +123,14 @@ final class HTTP2ClientTests: XCTestCase {
     }
 
     /// A connection that stops answering (no FIN, no reset: TCP notices nothing) is shut down when a
-    /// request on it times out, and the next request gets a new one; curl alone would keep sending
-    /// every request into the dead connection.
+    /// request on it goes unanswered for ``HTTP2Client/silenceSeconds``, and the next request gets a
+    /// new one; curl alone would keep sending every request into the dead connection. A shorter
+    /// attempt timing out proves nothing and leaves the connection alone.
     func testAConnectionOnWhichARequestTimedOutIsReplaced() throws {
         let relay = try XCTUnwrap(SilentRelay(target: Self.port))
         let url = "https://127.0.0.1:\(relay.port)/push", caFile = Self.caFile
         let results = Results()
-        let done = expectation(description: "three requests")
+        let done = expectation(description: "four requests")
         spawnOnLoop {
             let client = HTTP2Client(caFile: caFile)
             func record(_ outcome: Result<HTTP2Client.Response, HTTP2Client.Failure>) {
@@ -139,15 +141,19 @@ final class HTTP2ClientTests: XCTestCase {
             }
             record(await client.send(.init(url: url, timeout: 5)))
             relay.silence()
-            record(await client.send(.init(url: url, timeout: 1)))
+            record(await client.send(.init(url: url, timeout: 0.5)))
+            try? await Task.sleep(for: .milliseconds(300))
+            results.endedAfterShortTimeout = relay.connectionsEndedByClient
+            record(await client.send(.init(url: url, timeout: HTTP2Client.silenceSeconds)))
             record(await client.send(.init(url: url, timeout: 5)))
             results.connections = client.connectionsOpened
             done.fulfill()
         }
-        wait(for: [done], timeout: 20)
-        XCTAssertEqual(results.statuses, [200, 200], "the first and the third request")
-        XCTAssertEqual(results.failures.count, 1, "\(results.failures)")
-        XCTAssertTrue(results.failures.first?.contains("imeout") == true, "\(results.failures)")
+        wait(for: [done], timeout: 30)
+        XCTAssertEqual(results.statuses, [200, 200], "the first and the last request")
+        XCTAssertEqual(results.failures.count, 2, "\(results.failures)")
+        XCTAssertTrue(results.failures.allSatisfy { $0.contains("imeout") }, "\(results.failures)")
+        XCTAssertEqual(results.endedAfterShortTimeout, 0, "a 0.5 s attempt timing out leaves the connection open")
         XCTAssertEqual(results.connections, 2, "the silent connection was replaced")
         XCTAssertEqual(relay.connectionsEndedByClient, 1, "the silent connection was shut down, not left open")
     }

@@ -67,6 +67,8 @@ public final class HTTP2Client {
     /// Transfers in curl's hands.
     private var active: [ObjectIdentifier: Transfer] = [:]
     private var waiting: [Transfer] = []
+    /// Requests started since curl last ran: more than one is a batch, written corked (``cork(_:)``).
+    private var startedSinceAction = 0
     /// Connections opened so far (CURLINFO_NUM_CONNECTS summed): for tests and metrics.
     public private(set) var connectionsOpened = 0
     /// The origin ("https://host:port") each of curl's sockets was opened for.
@@ -172,7 +174,9 @@ public final class HTTP2Client {
             guard result == CURLE_OK else {
                 let failure = Failure.transport(String(cString: curl_easy_strerror(result)))
                 complete(transfer, .failure(failure))
-                if result == CURLE_OPERATION_TIMEDOUT { retireConnections(to: transfer.origin) }
+                if result == CURLE_OPERATION_TIMEDOUT, transfer.request.timeout >= Self.silenceSeconds {
+                    retireConnections(to: transfer.origin)
+                }
                 // No connection could be made: every transfer waiting to share it would otherwise
                 // sit out its timeout (PIPEWAIT with one connection per host). Fail them now too.
                 if Self.connectionErrors.contains(result.rawValue) {
@@ -206,6 +210,11 @@ public final class HTTP2Client {
         transfer.continuation.resume(returning: outcome)
     }
 
+    /// How long a request must have gone unanswered before its connection counts as dead: a short
+    /// attempt (the last one before a call's ring window closes) timing out on a slow but healthy
+    /// connection must not tear it down, and every request on it with it.
+    static let silenceSeconds = 3.0
+
     /// Shuts down the connection to `origin` after a request on it got no answer in time: a peer that
     /// silently stopped answering (dropped by a middlebox, or APNs not answering streams, as Pushy's
     /// users saw) leaves TCP none the wiser, and curl keeps multiplexing every new request onto that
@@ -238,9 +247,6 @@ public final class HTTP2Client {
         if batch { cork(false) }
         finishDone()
     }
-
-    /// Requests started since curl last ran.
-    private var startedSinceAction = 0
 
     /// Holds back (or lets go of) the TCP segments of every connection while curl writes a batch of
     /// new requests. curl 7.88 writes each request's HEADERS and DATA frames with SSL_write calls of
