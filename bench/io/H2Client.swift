@@ -12,7 +12,7 @@ import Services
 import Glibc
 #endif
 
-enum H2Setting {
+private enum Setting {
     static let arguments = Arguments(usage: "h2 URL CA_FILE REQUESTS WINDOW ROUNDS", count: 5, numbersFrom: 3)
     static let url = arguments[0], caFile = arguments[1]
     static let requests = Int(arguments[2])!, window = Int(arguments[3])!, rounds = Int(arguments[4])!
@@ -21,19 +21,17 @@ enum H2Setting {
                           ("apns-expiration", "0"), ("apns-id", "0b2a8c2e-8a2f-4bd1-a1b2-3c4d5e6f7a8b"),
                           ("authorization", "bearer " + String(repeating: "x", count: 180)), ("content-type", "application/json")]
 }
-private typealias Setting = H2Setting
-
-@LoopActor func measure(_ run: @LoopActor () async -> Int) async -> Measurement {
+@LoopActor private func measure(_ run: @LoopActor () async -> Int) async -> Measurement {
     let started = Measurement.Start()
     return started.finish(count: Setting.requests, failures: await run())
 }
 
-@LoopActor final class ClientRun {
+@LoopActor private final class ClientRun {
     var next = 0, failures = 0, finishedWorkers = 0
 }
 
 /// `requests` sends through ``HTTP2Client`` with `window` in flight (one task each), on the loop.
-@LoopActor func runClient(_ client: HTTP2Client) async -> Int {
+@LoopActor private func runClient(_ client: HTTP2Client) async -> Int {
     let run = ClientRun(), workers = min(Setting.window, Setting.requests)
     await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
         for _ in 0..<workers {
@@ -53,7 +51,7 @@ private typealias Setting = H2Setting
 }
 
 /// The same requests through a bare curl multi handle driven by curl_multi_perform/curl_multi_poll.
-func runPlainCurl() -> Int {
+private func runPlainCurl() -> Int {
     let multi = curl_multi_init()!
     shim_multi_setopt_long(multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX)
     shim_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, 1)
@@ -113,7 +111,7 @@ func runPlainCurl() -> Int {
     }
 }
 
-func runPlainCurlMeasured() -> Measurement {
+private func runPlainCurlMeasured() -> Measurement {
     let started = Measurement.Start()
     return started.finish(count: Setting.requests, failures: runPlainCurl())
 }
