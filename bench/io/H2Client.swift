@@ -50,8 +50,10 @@ private enum Setting {
     return run.failures
 }
 
-/// The same requests through a bare curl multi handle driven by curl_multi_perform/curl_multi_poll.
-private func runPlainCurl() -> Int {
+/// The same requests through a bare curl multi handle driven by curl_multi_perform/curl_multi_poll;
+/// with `reusingHandles`, each finished easy handle is added again for the next request (as the
+/// reference's tight loop did) instead of a new one set up.
+private func runPlainCurl(reusingHandles: Bool) -> Int {
     let multi = curl_multi_init()!
     shim_multi_setopt_long(multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX)
     shim_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, 1)
@@ -82,11 +84,16 @@ private func runPlainCurl() -> Int {
         while let message = curl_multi_info_read(multi, &remaining) {
             guard message.pointee.msg == CURLMSG_DONE, let easy = message.pointee.easy_handle else { continue }
             if message.pointee.data.result != CURLE_OK || shim_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE) >= 500 { failures += 1 }
-            let list = shim_easy_getinfo_private(easy)?.assumingMemoryBound(to: curl_slist.self)
             curl_multi_remove_handle(multi, easy)
+            done += 1
+            if reusingHandles, started < Setting.requests {
+                curl_multi_add_handle(multi, easy)
+                started += 1
+                continue
+            }
+            let list = shim_easy_getinfo_private(easy)?.assumingMemoryBound(to: curl_slist.self)
             curl_easy_cleanup(easy)
             curl_slist_free_all(list)
-            done += 1
             if started < Setting.requests { start() }
         }
         if done < Setting.requests { curl_multi_poll(multi, nil, 0, 100, nil) }
@@ -103,15 +110,17 @@ private func runPlainCurl() -> Int {
     let client = HTTP2Client(caFile: Setting.caFile)
     for round in 1...Setting.rounds {
         print(await measure { await runClient(client) }.line("HTTP2Client on the loop, round \(round)"))
-        // The plain loop blocks its thread: run it off the loop so the loop stays honest.
-        let plain = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(returning: runPlainCurlMeasured()) }
+        for reusing in [false, true] {
+            // The plain loop blocks its thread: run it off the loop so the loop stays honest.
+            let plain = await withCheckedContinuation { continuation in
+                DispatchQueue.global().async { continuation.resume(returning: runPlainCurlMeasured(reusingHandles: reusing)) }
+            }
+            print(plain.line("plain curl multi\(reusing ? ", handles reused" : ""), round \(round)"))
         }
-        print(plain.line("plain curl multi, round \(round)"))
     }
 }
 
-private func runPlainCurlMeasured() -> Measurement {
+private func runPlainCurlMeasured(reusingHandles: Bool) -> Measurement {
     let started = Measurement.Start()
-    return started.finish(count: Setting.requests, failures: runPlainCurl())
+    return started.finish(count: Setting.requests, failures: runPlainCurl(reusingHandles: reusingHandles))
 }
