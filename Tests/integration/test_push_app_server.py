@@ -296,13 +296,16 @@ def test_a_connection_that_stops_answering_is_replaced(switchboard, postgres, fa
     # The connection that carried it goes silent, as one dropped by a middlebox without a word does:
     # requests are taken and never answered, and TCP notices nothing.
     fake_apns.silence_open_connections()
-    sent = time.time()
-    message(sender, hana, "two")
-    # The attempt times out after 10 s; the retry has to go out on a new connection.
-    wait_for("the push, on a new connection", lambda: len(arrivals(fake_apns.pushes, token)) == 2, timeout=16)
-    assert arrivals(fake_apns.pushes, token)[1] - sent < 13
-    message(sender, hana, "three")
-    wait_for("the next push, at once", lambda: len(arrivals(fake_apns.pushes, token)) == 3, timeout=3)
+    try:
+        sent = time.time()
+        message(sender, hana, "two")
+        # The attempt times out after 10 s; the retry has to go out on a new connection.
+        wait_for("the push, on a new connection", lambda: len(arrivals(fake_apns.pushes, token)) == 2, timeout=16)
+        assert arrivals(fake_apns.pushes, token)[1] - sent < 13
+        message(sender, hana, "three")
+        wait_for("the next push, at once", lambda: len(arrivals(fake_apns.pushes, token)) == 3, timeout=3)
+    finally:
+        fake_apns.stop_silencing()
     assert token_kept(postgres, binding)
     assert "provider connection stopped answering" in switchboard.daemon.log.read_text(), "operators are told"
 

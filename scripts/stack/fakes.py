@@ -69,6 +69,9 @@ class FakeAPNs(RecordingFake):
         connections opened later are answered as usual."""
         Path(str(self.record) + ".silent").write_text(str(time.time()))
 
+    def stop_silencing(self) -> None:
+        Path(str(self.record) + ".silent").unlink(missing_ok=True)
+
     def expire_provider_tokens(self) -> None:
         """Every provider token issued up to now is answered 403 ExpiredProviderToken from now on."""
         Path(str(self.record) + ".expire").write_text(str(time.time()))
