@@ -123,17 +123,19 @@ final class LoopTimerTests: XCTestCase {
     func testManyTimersCreatedAndDroppedLeaveNoDescriptorsBehind() {
         // Counts this process's timerfds only, and waits for them to go: other tests' sockets and
         // timers may still be closing on the loop meanwhile (an exact count of all fds was flaky).
+        // The first two counts are taken on the loop, where every timerfd is closed, so no earlier
+        // test's timer can close between them (counting `before` off the loop once was off by one).
         func timerfds() -> Int {
             let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
             return entries.filter { (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\($0)")) == "anon_inode:[timerfd]" }.count
         }
-        let before = timerfds()
-        let during = onLoop { () -> Int in
+        let (before, during) = onLoop { () -> (Int, Int) in
+            let before = timerfds()
             var timers = (0..<200).map { _ in LoopTimer {} }
             timers.forEach { $0.schedule(after: 60) }
             let count = timerfds()
             timers.removeAll()
-            return count
+            return (before, count)
         }
         XCTAssertGreaterThanOrEqual(during, before + 200, "each timer has its own timerfd")
         eventually("the 200 timerfds to be closed") { timerfds() <= before }
