@@ -1,21 +1,25 @@
 // PostgreSQL round trips one at a time: through DatabasePool on the loop, beside libpq's blocking
 // PQexecPrepared on a thread of its own (the plainest client), the same prepared statement, the same
 // pause between statements. Started by bench/io_clients.py:
-//   switchboard-io-bench pg CONNINFO STATEMENTS GAP_MICROSECONDS ROUNDS
+//   switchboard-io-bench pg CONNINFO STATEMENTS GAP_MICROSECONDS CLIENTS ROUNDS
+// CLIENTS clients run at once (tasks on the loop sharing the pool; threads with a connection each).
 // Prints per round and client: p50 / p99 / max of a statement's round trip and CPU per statement.
 import CLibPQ
 import Dispatch
 import Logging
 import Loop
 import Services
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
 
 private enum Setting {
-    static let arguments = Arguments(usage: "pg CONNINFO STATEMENTS GAP_MICROSECONDS ROUNDS", count: 4, numbersFrom: 1)
+    static let arguments = Arguments(usage: "pg CONNINFO STATEMENTS GAP_MICROSECONDS CLIENTS ROUNDS", count: 5, numbersFrom: 1)
     static let conninfo = arguments[0]
-    static let statements = Int(arguments[1])!, gap = Int(arguments[2])!, rounds = Int(arguments[3])!
+    static let statements = Int(arguments[1])!, gap = Int(arguments[2])!, clients = Int(arguments[3])!, rounds = Int(arguments[4])!
+    /// Each client's share of the statements.
+    static var each: Int { statements / clients }
     static let sql = "SELECT $1::text AS echo"
 }
 
@@ -46,13 +50,12 @@ private func summary(_ name: String, _ latencies: [UInt64], _ run: Measurement) 
     }
 }
 
-/// Each statement's round trip and whether it came back right.
-private struct RoundTrips {
-    private var latencies: [UInt64] = []
-    private var failures = 0
-    private let started = Measurement.Start()
+/// One client's round trips and whether each came back right.
+private struct RoundTrips: Sendable {
+    var latencies: [UInt64] = []
+    var failures = 0
 
-    init() { latencies.reserveCapacity(Setting.statements) }
+    init() { latencies.reserveCapacity(Setting.each) }
 
     static var now: UInt64 { DispatchTime.now().uptimeNanoseconds }
 
@@ -61,27 +64,59 @@ private struct RoundTrips {
         if !correct { failures += 1 }
     }
 
-    func finish() -> ([UInt64], Measurement) { (latencies, started.finish(count: Setting.statements, failures: failures)) }
+    /// All clients' latencies and the run's measurement.
+    static func finish(_ clients: [RoundTrips], started: Measurement.Start) -> ([UInt64], Measurement) {
+        let latencies = clients.flatMap(\.latencies)
+        return (latencies, started.finish(count: latencies.count, failures: clients.reduce(0) { $0 + $1.failures }))
+    }
 }
 
-@LoopActor private func runPool(_ pool: DatabasePool) async -> ([UInt64], Measurement) {
+@LoopActor private func runPoolClient(_ pool: DatabasePool) async -> RoundTrips {
     let pause = Pause()
     var trips = RoundTrips()
-    for index in 0..<Setting.statements {
+    for index in 0..<Setting.each {
         let sent = RoundTrips.now
         let echo = try? await pool.query(Setting.sql, [String(index)]).value(0, "echo")
         trips.record(sentAt: sent, correct: echo == String(index))
         if Setting.gap > 0 { await pause(microseconds: Setting.gap) }
     }
-    return trips.finish()
+    return trips
+}
+
+@LoopActor private final class Finished {
+    var clients: [RoundTrips] = []
+}
+
+@LoopActor private func runPool(_ pool: DatabasePool) async -> ([UInt64], Measurement) {
+    let started = Measurement.Start()
+    let finished = Finished()
+    await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+        for _ in 0..<Setting.clients {
+            spawnOnLoop {
+                finished.clients.append(await runPoolClient(pool))
+                if finished.clients.count == Setting.clients { done.resume() }
+            }
+        }
+    }
+    return RoundTrips.finish(finished.clients, started: started)
 }
 
 private func runPlain() -> ([UInt64], Measurement) {
+    let started = Measurement.Start()
+    let clients = Mutex<[RoundTrips]>([])
+    DispatchQueue.concurrentPerform(iterations: Setting.clients) { _ in
+        let trips = runPlainClient()
+        clients.withLock { $0.append(trips) }
+    }
+    return RoundTrips.finish(clients.withLock { $0 }, started: started)
+}
+
+private func runPlainClient() -> RoundTrips {
     let connection = PQconnectdb(Setting.conninfo)
     defer { PQfinish(connection) }
     PQclear(PQprepare(connection, "echo", Setting.sql, 1, nil))
     var trips = RoundTrips()
-    for index in 0..<Setting.statements {
+    for index in 0..<Setting.each {
         let sent = RoundTrips.now
         let value = String(index)
         let result = value.withCString { parameter -> OpaquePointer? in
@@ -93,7 +128,7 @@ private func runPlain() -> ([UInt64], Measurement) {
         trips.record(sentAt: sent, correct: correct)
         if Setting.gap > 0 { usleep(UInt32(Setting.gap)) }
     }
-    return trips.finish()
+    return trips
 }
 
 /// Both clients, alternating, `rounds` times.
