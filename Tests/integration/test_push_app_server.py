@@ -289,7 +289,15 @@ def test_a_goaway_from_apns_loses_no_push_and_sends_none_twice(switchboard, post
     assert all(token_kept(postgres, binding) for _, _, _, binding in devices)
 
 
+def connection_events(switchboard, event: str) -> int:
+    metrics = requests.get(f"{switchboard.url}/metrics").text
+    found = re.search(rf'switchboard_push_connections_total\{{platform="ios",event="{event}"\}} (\d+)', metrics)
+    assert found, metrics
+    return int(found.group(1))
+
+
 def test_a_connection_that_stops_answering_is_replaced(switchboard, postgres, fake_apns):
+    retired = connection_events(switchboard, "retired")
     sender, hana, token, binding = offline_device(switchboard)
     message(sender, hana, "one")
     wait_for("the first push", lambda: len(arrivals(fake_apns.pushes, token)) == 1, timeout=5)
@@ -308,6 +316,7 @@ def test_a_connection_that_stops_answering_is_replaced(switchboard, postgres, fa
         fake_apns.stop_silencing()
     assert token_kept(postgres, binding)
     assert "provider connection stopped answering" in switchboard.daemon.log.read_text(), "operators are told"
+    assert connection_events(switchboard, "retired") == retired + 1, "and /metrics counts it"
 
 
 def test_a_provider_error_is_retried_and_the_registration_kept(switchboard, postgres, fake_apns):

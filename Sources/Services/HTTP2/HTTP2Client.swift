@@ -71,6 +71,8 @@ public final class HTTP2Client {
     private var startedSinceAction = 0
     /// Connections opened so far (CURLINFO_NUM_CONNECTS summed): for tests and metrics.
     public private(set) var connectionsOpened = 0
+    /// Connections shut down because a request on them went unanswered (``retireConnections(to:)``).
+    public private(set) var connectionsRetired = 0
     /// The origin ("https://host:port") each of curl's sockets was opened for.
     fileprivate(set) var socketOrigins: [Int32: String] = [:]
 
@@ -225,6 +227,7 @@ public final class HTTP2Client {
         for (fd, opened) in socketOrigins where opened == origin {
             socketOrigins[fd] = nil
             shutdown(fd, Int32(SHUT_RDWR))
+            connectionsRetired += 1
             logger?.warning("provider connection stopped answering: shut down, the next request opens a new one",
                             metadata: ["origin": "\(origin)"])
         }

@@ -5,6 +5,8 @@ import Loop
 @LoopActor
 public final class APNsProvider {
     private let client: HTTP2Client
+    /// The HTTP/2 client's connection counters, for `/metrics`.
+    public var connections: (opened: Int, retired: Int) { (client.connectionsOpened, client.connectionsRetired) }
     private var token: APNsProviderToken
     private let productionURL: String
     private let sandboxURL: String

@@ -25,6 +25,8 @@ public final class FCMProvider {
     }
 
     private let client: HTTP2Client
+    /// The HTTP/2 client's connection counters, for `/metrics`.
+    public var connections: (opened: Int, retired: Int) { (client.connectionsOpened, client.connectionsRetired) }
     private let account: ServiceAccount
     private let baseURL: String
     private let now: @Sendable () -> Int64

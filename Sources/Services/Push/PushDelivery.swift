@@ -47,6 +47,11 @@ public final class PushDelivery {
         self.clock = clock
     }
 
+    /// Connections the platform's provider opened and retired so far; nil when it is not configured.
+    public func connections(_ platform: PushRegistrations.Device.Platform) -> (opened: Int, retired: Int)? {
+        platform == .ios ? apns?.connections : fcm?.connections
+    }
+
     /// Whether another push for `platform` can be queued now (else the publish is answered `wait`).
     public func hasRoom(for platform: PushRegistrations.Device.Platform) -> Bool { pending[platform, default: 0] < queueLimit }
 
