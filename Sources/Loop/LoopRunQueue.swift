@@ -51,7 +51,7 @@ final class LoopRunQueue: Sendable {
         switch then {
         case .nothing: break
         case .wake: wakePoller()
-        case .queueDrain: EventLoop.queue.async { LoopRunQueue.shared.runQueuedDrain() }
+        case .queueDrain: Self.queueDrainBlock()
         }
     }
 
@@ -84,7 +84,12 @@ final class LoopRunQueue: Sendable {
             if state.pending.isEmpty { state.drainQueued = false; return false }
             return true
         }
-        if more { EventLoop.queue.async { LoopRunQueue.shared.runQueuedDrain() } }
+        if more { Self.queueDrainBlock() }
+    }
+
+    /// A Dispatch block on the loop queue that runs one batch (the caller has set `drainQueued`).
+    private static func queueDrainBlock() {
+        EventLoop.queue.async { LoopRunQueue.shared.runQueuedDrain() }
     }
 
     // MARK: The poller's side
@@ -99,7 +104,7 @@ final class LoopRunQueue: Sendable {
             state.drainQueued = true
             return true
         }
-        if queueDrain { EventLoop.queue.async { LoopRunQueue.shared.runQueuedDrain() } }
+        if queueDrain { Self.queueDrainBlock() }
     }
 
     /// Whether the poller may sleep now: false when work is already waiting. On true, work queued

@@ -219,9 +219,9 @@ public final class ComponentConnection {
         if type == "result" || type == "error" {
             // An answer from anyone but the JID asked (a client guessing the id) is not the answer.
             guard let id = stanza[attribute: "id"], let asked = pending[id], stanza[attribute: "from"] == asked.peer else { return }
-            guard let entry = pending.removeValue(forKey: id) else { return }
-            entry.timer.disarm()
-            entry.continuation.resume(returning: stanza)
+            pending[id] = nil
+            asked.timer.disarm()
+            asked.continuation.resume(returning: stanza)
             return
         }
         guard type == "get" || type == "set" else { return }
