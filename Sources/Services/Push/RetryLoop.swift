@@ -58,3 +58,8 @@ enum RetryLoop {
         }
     }
 }
+
+extension Duration {
+    /// In seconds, as the push deadlines count.
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
