@@ -13,8 +13,6 @@ final class LoopTimerTests: XCTestCase {
         var first: Date? { lock.withLock { times.first } }
     }
 
-    private func onLoop<T>(_ body: () -> T) -> T { EventLoop.queue.sync(execute: body) }
-
     /// A timer that records when it fires, and the time it was made.
     private func startedTimer() -> (Fired, LoopTimer, Date) {
         let fired = Fired()

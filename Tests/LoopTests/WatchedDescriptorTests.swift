@@ -12,8 +12,6 @@ final class WatchedDescriptorTests: XCTestCase {
         func count(_ name: String) -> Int { lock.withLock { counts[name, default: 0] } }
     }
 
-    private func onLoop<T>(_ body: () -> T) -> T { EventLoop.queue.sync(execute: body) }
-
     /// Lets the loop run for `seconds` (events are delivered on the loop's queue): for checking that
     /// something does NOT happen.
     private func settle(_ seconds: Double = 0.1) { Thread.sleep(forTimeInterval: seconds) }
