@@ -27,6 +27,10 @@ class RecordingFake:
     def received(self) -> list[dict]:
         return [json.loads(line) for line in self.record.read_text().splitlines() if line]
 
+    def switch(self, name: str) -> Path:
+        """The file by which a test tells the running fake to misbehave (its `<record>.<name>`)."""
+        return Path(f"{self.record}.{name}")
+
     def set_answer(self, token: str, answer: dict) -> None:
         answers = json.loads(self.answers.read_text())
         answers[token] = answer
@@ -62,19 +66,22 @@ class FakeAPNs(RecordingFake):
 
     def goaway_after_next(self) -> None:
         """The next request is answered, then its connection gets GOAWAY and is closed."""
-        Path(str(self.record) + ".goaway").touch()
+        self.switch("goaway").touch()
+
+    def goaway_sent(self) -> bool:
+        return not self.switch("goaway").exists()
 
     def silence_open_connections(self) -> None:
         """Every connection open now stops answering (requests read, never answered nor recorded);
         connections opened later are answered as usual."""
-        Path(str(self.record) + ".silent").write_text(str(time.time()))
+        self.switch("silent").write_text(str(time.time()))
 
     def stop_silencing(self) -> None:
-        Path(str(self.record) + ".silent").unlink(missing_ok=True)
+        self.switch("silent").unlink(missing_ok=True)
 
     def expire_provider_tokens(self) -> None:
         """Every provider token issued up to now is answered 403 ExpiredProviderToken from now on."""
-        Path(str(self.record) + ".expire").write_text(str(time.time()))
+        self.switch("expire").write_text(str(time.time()))
 
     def answer(self, token: str, status: int, reason: str, **extra) -> None:
         self.set_answer(token, {"status": status, "reason": reason, **extra})
@@ -113,7 +120,7 @@ class FakeFCM(RecordingFake):
 
     def revoke_tokens(self) -> None:
         """Every access token issued so far is refused (401 UNAUTHENTICATED) from the next message on."""
-        Path(str(self.record) + ".revoke").touch()
+        self.switch("revoke").touch()
 
     def answer(self, token: str, status: int, error_code: str, retry_after: str | None = None) -> None:
         self.set_answer(token, {"status": status, "errorCode": error_code, **({"retryAfter": retry_after} if retry_after else {})})
