@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 from stack.fakes import FakeAPNs  # noqa: E402
 from stack.postgres import Postgres  # noqa: E402
-from stack.processes import Daemon, state_dir, wait_for_port  # noqa: E402
+from stack.processes import Daemon, Pinning, state_dir, wait_for_port  # noqa: E402
 from stack.switchboard import Switchboard, build  # noqa: E402
 
 DOMAIN = "example.com"
@@ -182,8 +182,7 @@ def main() -> int:
     parser.add_argument("--pin", action="store_true",
                         help="Switchboard alone on CPU 1; this generator, PostgreSQL and the sink on CPU 0")
     args = parser.parse_args()
-    if args.pin:
-        os.sched_setaffinity(0, {0})  # inherited by every daemon started from here
+    pinning = Pinning(args.pin)
     binary = Path(args.binary) if args.binary else build("release")
     postgres = Postgres("bench-push", PG_PORT).start().create_database()
     apns_keys = FakeAPNs("bench-push", SINK_PORT + 1)  # for its key, certificate and the fake's ceiling below
@@ -206,11 +205,8 @@ def main() -> int:
 
     async def orchestrate():
         admin, push = await start_components(generator)
-        if args.pin:
-            os.sched_setaffinity(0, {1})  # Switchboard's threads inherit it
-        switchboard = Switchboard(binary, "bench-push", env).start()
-        if args.pin:
-            os.sched_setaffinity(0, {0})
+        with pinning.switchboard():
+            switchboard = Switchboard(binary, "bench-push", env).start()
         try:
             await seed_devices(postgres, devices)
             results = await run(args, switchboard.url, generator, devices)
@@ -238,8 +234,7 @@ def main() -> int:
         apns_keys.daemon.stop()
         postgres.fast_stop()
     flood, steady = results["flood"], results["steady"]
-    pinned = "; Switchboard alone on CPU 1, everything else on CPU 0" if args.pin else ""
-    print(f"\nrelease build; {args.devices} registered iOS devices; one push component connection; APNs sink = nghttpd (HTTP/2 + TLS){pinned}\n")
+    print(f"\nrelease build; {args.devices} registered iOS devices; one push component connection; APNs sink = nghttpd (HTTP/2 + TLS){pinning.label}\n")
     print("| measurement | value |")
     print("|---|---|")
     print(f"| flood: publishes answered per second | {flood['answers_per_s']:,.0f} |")

@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from stack.fakes import FakeAPNs  # noqa: E402
 from stack.kamailio import Kamailio  # noqa: E402
 from stack.postgres import Postgres  # noqa: E402
-from stack.processes import Daemon, state_dir, wait_for_port  # noqa: E402
+from stack.processes import Daemon, Pinning, state_dir, wait_for_port  # noqa: E402
 from stack.rtpengine import Rtpengine  # noqa: E402
 from stack.switchboard import Switchboard, build  # noqa: E402
 
@@ -128,17 +128,11 @@ def main() -> int:
     parser.add_argument("--pin", action="store_true",
                         help="Switchboard alone on CPU 1; wrk, PostgreSQL, the sinks, Kamailio and SIPp on CPU 0")
     args = parser.parse_args()
-    if args.pin:
-        os.sched_setaffinity(0, {0})  # inherited by every process started from here
+    pinning = Pinning(args.pin)
 
     def start_switchboard(environment):
-        if args.pin:
-            os.sched_setaffinity(0, {1})  # Switchboard's threads inherit it
-        try:
+        with pinning.switchboard():
             return Switchboard(binary, PROFILE, environment).start()
-        finally:
-            if args.pin:
-                os.sched_setaffinity(0, {0})
     binary = build("release")
     stops, switchboard = [], None
     try:
@@ -185,8 +179,7 @@ def main() -> int:
         for stop in reversed(stops):
             stop()
 
-    pinned = "; Switchboard alone on CPU 1, everything else on CPU 0" if args.pin else ""
-    print(f"\n### SIP hooks, {time.strftime('%Y-%m-%d')} (release build, wrk -t1, paced per connection, {args.rounds} rounds × {args.seconds} s{pinned})\n")
+    print(f"\n### SIP hooks, {time.strftime('%Y-%m-%d')} (release build, wrk -t1, paced per connection, {args.rounds} rounds × {args.seconds} s{pinning.label})\n")
     print("| case | req/s | p50 ms | p99 ms (rounds) | worst p99 / its floor's |")
     print("|---|---|---|---|---|")
     floor = None

@@ -5,6 +5,7 @@ import signal
 import socket
 import subprocess
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -93,3 +94,29 @@ class Daemon:
                 self.proc.wait()
         self._log_file.close()
         return self.proc.returncode
+
+
+class Pinning:
+    """`--pin` of the benchmarks: Switchboard alone on CPU 1, this process and everything else it
+    starts (load generators, PostgreSQL, sinks) on CPU 0. Children inherit the CPU set of this
+    process at the moment they start, so Switchboard is started inside `switchboard()`."""
+    LABEL = "; Switchboard alone on CPU 1, everything else on CPU 0"
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        if enabled:
+            os.sched_setaffinity(0, {0})
+
+    @property
+    def label(self) -> str:
+        return self.LABEL if self.enabled else ""
+
+    @contextmanager
+    def switchboard(self):
+        if self.enabled:
+            os.sched_setaffinity(0, {1})
+        try:
+            yield
+        finally:
+            if self.enabled:
+                os.sched_setaffinity(0, {0})
