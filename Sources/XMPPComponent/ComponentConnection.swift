@@ -32,6 +32,8 @@ public final class ComponentConnection {
 
     public enum RequestError: Error, Equatable, Sendable {
         case notConnected, timedOut, disconnected
+        /// The answer came, but over the parser's limits (e.g. a member list past 64 KiB): skipped.
+        case answerTooLarge
     }
 
     /// Answers IQ requests (get/set) the component itself does not know, possibly after I/O; nil
@@ -148,6 +150,7 @@ public final class ComponentConnection {
             case .send(let text): write(text)
             case .becameReady: becameReady()
             case .deliver(let stanza): deliver(stanza)
+            case .discarded(let stanza, let reason): discarded(stanza, reason: reason)
             case .close(let reason): drop(reason: reason, reconnect: true)
             }
         }
@@ -217,11 +220,7 @@ public final class ComponentConnection {
         guard stanza.name == "iq" else { return }  // messages and presence are not addressed to a feature of ours
         let type = stanza[attribute: "type"]
         if type == "result" || type == "error" {
-            // An answer from anyone but the JID asked (a client guessing the id) is not the answer.
-            guard let id = stanza[attribute: "id"], let asked = pending[id], stanza[attribute: "from"] == asked.peer else { return }
-            pending[id] = nil
-            asked.timer.disarm()
-            asked.continuation.resume(returning: stanza)
+            takeRequest(answeredBy: stanza)?.resume(returning: stanza)
             return
         }
         guard type == "get" || type == "set" else { return }
@@ -237,6 +236,26 @@ public final class ComponentConnection {
         } else {
             send(Stanza.error(to: stanza, type: "cancel", condition: "service-unavailable"))
         }
+    }
+
+    /// Logged at notice, not warning: any user of the XMPP server can send these.
+    private func discarded(_ stanza: XMLElement, reason: String) {
+        logger.notice("stanza discarded", metadata: [
+            "domain": "\(settings.domain)", "reason": "\(reason)", "stanza": "\(stanza.name)",
+            "from": "\(stanza[attribute: "from"] ?? "")",
+        ])
+        let type = stanza[attribute: "type"]
+        guard stanza.name == "iq", type == "result" || type == "error" else { return }
+        takeRequest(answeredBy: stanza)?.resume(throwing: RequestError.answerTooLarge)
+    }
+
+    /// The pending request `answer` answers, removed from the table with its timer disarmed. An answer
+    /// from anyone but the JID asked (a client guessing the id) is not the answer.
+    private func takeRequest(answeredBy answer: XMLElement) -> CheckedContinuation<XMLElement, any Error>? {
+        guard let id = answer[attribute: "id"], let asked = pending[id], answer[attribute: "from"] == asked.peer else { return nil }
+        pending[id] = nil
+        asked.timer.disarm()
+        return asked.continuation
     }
 
     private func ping() {

@@ -18,6 +18,9 @@ public struct ComponentSession: Sendable {
         case send(String)
         case becameReady
         case deliver(XMLElement)
+        /// A stanza over the parser's limits was skipped (CONTRACTS §3): worth a log line; if it was
+        /// an answer to one of our requests, that request has failed.
+        case discarded(XMLElement, reason: String)
         case close(reason: String)
     }
 
@@ -56,6 +59,12 @@ public struct ComponentSession: Sendable {
             return [.becameReady]
         case (.ready, .stanza(let element)):
             return [.deliver(element)]
+        case (.ready, .discarded(let element, let reason)):
+            // A request we could not read still gets an answer, so its sender is not left waiting.
+            let type = element[attribute: "type"]
+            guard element.name == "iq", type == "get" || type == "set" else { return [.discarded(element, reason: reason)] }
+            return [.discarded(element, reason: reason),
+                    .send(Stanza.error(to: element, type: "modify", condition: "not-acceptable").xml())]
         default:
             return close("unexpected \(event) while \(state)")
         }

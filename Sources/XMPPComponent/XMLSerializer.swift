@@ -22,11 +22,23 @@ extension XMLElement {
     }
 }
 
-/// Escaping for XML character data and single-quoted attribute values.
+/// Escaping for XML character data and single-quoted attribute values. Nothing it returns can break
+/// the stream: a character XML 1.0 does not allow (C0 controls but tab, newline and carriage return;
+/// U+FFFE and U+FFFF) has no escape either, and is written as U+FFFD. ejabberd closes the component
+/// stream as not-well-formed on any of them; callers validate input first (docs/api.md), this is the
+/// last line.
 public enum XMLEscaping {
     public static func text(_ s: String) -> String { escape(s, inAttribute: false) }
 
     public static func attribute(_ s: String) -> String { escape(s, inAttribute: true) }
+
+    /// Whether XML 1.0's `Char` production allows the scalar (Swift strings hold no surrogates).
+    public static func isXMLCharacter(_ c: Unicode.Scalar) -> Bool {
+        switch c.value {
+        case 0x09, 0x0A, 0x0D, 0x20...0xFFFD, 0x10000...0x10FFFF: return true
+        default: return false
+        }
+    }
 
     /// `&`, `<` and `>` always; in attributes also both quotes and the whitespace that attribute-value
     /// normalization would otherwise turn into spaces.
@@ -35,12 +47,18 @@ public enum XMLEscaping {
             switch byte {
             case UInt8(ascii: "&"), UInt8(ascii: "<"), UInt8(ascii: ">"): return true
             case UInt8(ascii: "'"), UInt8(ascii: "\""), 0x0A, 0x0D, 0x09: return inAttribute
+            // Other controls are not XML; 0xEF leads the UTF-8 of U+FFFE and U+FFFF.
+            case 0x00...0x1F, 0xEF: return true
             default: return false
             }
         }
         guard s.utf8.contains(where: special) else { return s }
         var out = ""
         for c in s.unicodeScalars {
+            guard isXMLCharacter(c) else {
+                out.unicodeScalars.append("\u{FFFD}")
+                continue
+            }
             guard c.isASCII, special(UInt8(c.value)) else {
                 out.unicodeScalars.append(c)
                 continue

@@ -3,17 +3,26 @@ import CLibXML2
 /// Turns the bytes of an XMPP stream into stanzas, with libxml2's SAX2 push parser (one context per
 /// connection; XEP-0114 has no stream restart). Pure: bytes in, events out; no sockets, no clock.
 ///
-/// Hostile input stops the parser for good and yields `.failed`, with nothing emitted for the stanza
-/// in progress: a DOCTYPE (so no entity can be declared: no billion laughs), comments and processing
-/// instructions (RFC 6120 §11.1 forbids them), undefined entities, more than `maximumDepth` levels,
-/// or more than `maximumStanzaBytes` bytes since the last complete stanza (counted over all bytes, so
-/// a huge start tag or a long run of text between stanzas counts too).
+/// Two kinds of bad input, handled differently (docs/xmpp.md, "A stanza over the parser's limits"):
+/// - A stanza over a limit (more than `maximumDepth` levels, or more than `maximumStanzaBytes` bytes
+///   since the last complete stanza) is *discarded*: its elements are no longer built, parsing goes
+///   on, and when its top element ends `.discarded` names it (name, namespace, `id`/`type`/`from`/`to`
+///   only). Anyone on the XMPP server can address such a stanza to a component domain, and ejabberd
+///   deletes the push registration of every user it notifies while the push stream is down, so a
+///   limit must never cost the stream.
+/// - Input that is not XMPP stops the parser for good and yields `.failed`, with nothing emitted for
+///   the stanza in progress: malformed XML, a DOCTYPE (so no entity can be declared: no billion
+///   laughs), comments and processing instructions (RFC 6120 §11.1 forbids them), undefined entities.
+///   ejabberd re-serializes every stanza it routes and never sends these.
 public final class XMLStreamParser {
     public enum Event: Equatable, Sendable {
         /// `<stream:stream …>` with its attributes (id, from, …).
         case streamOpened(XMLElement)
         /// A complete top-level element: a stanza, `<handshake/>` or `<stream:error>`.
         case stanza(XMLElement)
+        /// A stanza over a limit, skipped: its top element with only name, namespace and the
+        /// addressing attributes (`id`, `type`, `from`, `to`), and why.
+        case discarded(XMLElement, reason: String)
         /// `</stream:stream>`.
         case streamClosed
         case failed(String)
@@ -30,6 +39,8 @@ public final class XMLStreamParser {
     private var stanzaStart = 0
     private var bytesSinceStanza: Int { bytesFed - stanzaStart }
     private var failure: String?
+    /// The stanza being skipped: its top element once seen, how many of its elements are open, why.
+    private var discarding: (top: XMLElement?, depth: Int, reason: String)?
 
     public init(maximumStanzaBytes: Int = 64 * 1024, maximumDepth: Int = 32) {
         self.maximumStanzaBytes = maximumStanzaBytes
@@ -69,9 +80,11 @@ public final class XMLStreamParser {
         events.removeAll(keepingCapacity: true)
         var offset = 0
         // Count bytes stanza by stanza: feed at most up to the limit, so an oversized stanza is caught
-        // before libxml2 buffers far past it.
+        // before libxml2 buffers far past it. While one is skipped, its text is dropped as it comes
+        // (libxml2 hands character data over in pieces), so it goes in a limit's worth at a time:
+        // whatever follows it within that chunk is then under the limit, or caught in the next one.
         while offset < all.count, failure == nil {
-            let room = max(1, maximumStanzaBytes - bytesSinceStanza + 1)
+            let room = discarding == nil ? max(1, maximumStanzaBytes - bytesSinceStanza + 1) : maximumStanzaBytes
             let end = min(all.count, offset + room)
             bytesFed += end - offset
             let result = (base + offset).withMemoryRebound(to: CChar.self, capacity: end - offset) {
@@ -79,7 +92,9 @@ public final class XMLStreamParser {
             }
             offset = end
             if result != 0, failure == nil { fail("malformed XML (libxml2 error \(result))") }
-            if failure == nil, bytesSinceStanza > maximumStanzaBytes { fail("stanza larger than \(maximumStanzaBytes) bytes") }
+            if failure == nil, discarding == nil, bytesSinceStanza > maximumStanzaBytes {
+                startDiscarding("stanza larger than \(maximumStanzaBytes) bytes", opening: nil)
+            }
         }
         // Stanzas completed before a failure were well-formed and stay; the one in progress never completes.
         return failure.map { events + [.failed($0)] } ?? events
@@ -95,15 +110,36 @@ public final class XMLStreamParser {
 
     fileprivate func opened(_ element: XMLElement) {
         guard failure == nil else { return }
-        if stack.isEmpty, events.isEmpty, element.name == "stream", element.namespace == XMPPNamespace.streams, !streamOpen {
+        if stack.isEmpty, discarding == nil, events.isEmpty, element.name == "stream",
+           element.namespace == XMPPNamespace.streams, !streamOpen {
             streamOpen = true
             events.append(.streamOpened(element))
             markStanzaBoundary()
             return
         }
         guard streamOpen else { return fail("the first element is not <stream:stream>") }
-        guard stack.count < maximumDepth else { return fail("elements nested deeper than \(maximumDepth)") }
+        if var skipped = discarding {
+            if skipped.top == nil { skipped.top = Self.addressing(of: element) }
+            skipped.depth += 1
+            discarding = skipped
+            return
+        }
+        guard stack.count < maximumDepth else { return startDiscarding("elements nested deeper than \(maximumDepth)", opening: element) }
         stack.append(element)
+    }
+
+    /// Drops what was built of the stanza in progress (if any) and skips the rest of it. `opening` is
+    /// an element whose start tag is being reported now (it counts as open).
+    private func startDiscarding(_ reason: String, opening: XMLElement?) {
+        let top = stack.first.map(Self.addressing) ?? opening.map(Self.addressing)
+        discarding = (top, stack.count + (opening == nil ? 0 : 1), reason)
+        stack = []
+    }
+
+    /// What an answer to a skipped stanza needs: name, namespace, id, type, from, to.
+    private static func addressing(of element: XMLElement) -> XMLElement {
+        let kept: Set<String> = ["id", "type", "from", "to"]
+        return XMLElement(element.name, namespace: element.namespace, attributes: element.attributes.filter { kept.contains($0.name) })
     }
 
     private var streamOpen = false
@@ -115,6 +151,16 @@ public final class XMLStreamParser {
 
     fileprivate func closed() {
         guard failure == nil else { return }
+        if var skipped = discarding, skipped.depth > 0 {
+            skipped.depth -= 1
+            guard skipped.depth == 0 else { discarding = skipped; return }
+            discarding = nil
+            if let top = skipped.top { events.append(.discarded(top, reason: skipped.reason)) }
+            markStanzaBoundary()
+            return
+        }
+        // An over-long run between stanzas that no element followed: the stream itself is ending.
+        discarding = nil
         guard let element = stack.popLast() else {
             events.append(.streamClosed)
             return
@@ -128,7 +174,9 @@ public final class XMLStreamParser {
     }
 
     fileprivate func text(_ s: String) {
-        guard failure == nil, !stack.isEmpty else { return }  // whitespace between stanzas is ignored
+        guard failure == nil, discarding == nil else { return }
+        // Whitespace between stanzas is ignored, and does not count toward the next stanza's size.
+        guard !stack.isEmpty else { return markStanzaBoundary() }
         stack[stack.count - 1].text += s
     }
 }

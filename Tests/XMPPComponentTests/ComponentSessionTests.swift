@@ -14,6 +14,42 @@ final class ComponentSessionTests: XCTestCase {
         XCTAssertEqual(session.received(.stanza(iq)), [.deliver(iq)])
     }
 
+    /// Parser and session together, bytes in, bytes out: a discarded IQ request is answered
+    /// modify/not-acceptable from its own addressing; a discarded message is only reported; the
+    /// stream goes on.
+    func testDiscardedStanzasAreAnsweredAndTheSessionStaysReady() {
+        var session = ComponentSession(domain: "push.example.com", secret: "s")
+        _ = session.tcpConnected()
+        _ = session.received(.streamOpened(header))
+        _ = session.received(.stanza(XMLElement("handshake", namespace: XMPPNamespace.component)))
+        let deep = String(repeating: "<x xmlns='urn:x'>", count: 40) + String(repeating: "</x>", count: 40)
+        let input = "<stream:stream xmlns='jabber:component:accept' xmlns:stream='http://etherx.jabber.org/streams' id='1'>"
+            + "<iq type='set' id='e1' from='mallory@example.com/r' to='push.example.com'>" + deep + "</iq>"
+            + "<message from='mallory@example.com/r' to='push.example.com'>" + deep + "</message>"
+            + "<iq type='result' id='r1' from='example.com' to='push.example.com'>" + deep + "</iq>"
+            + "<iq type='get' id='after' from='example.com' to='push.example.com'/>"
+        for chunk in [1, 7, input.utf8.count] {
+            var copy = session
+            let parser = XMLStreamParser()
+            let bytes = Array(input.utf8)
+            var actions: [ComponentSession.Action] = []
+            for start in stride(from: 0, to: bytes.count, by: chunk) {
+                for event in parser.feed(bytes[start..<min(bytes.count, start + chunk)]) where event != .streamOpened(XMLElement("stream", namespace: XMPPNamespace.streams, attributes: [("id", "1")])) {
+                    actions += copy.received(event)
+                }
+            }
+            let reason = "elements nested deeper than 32"
+            XCTAssertEqual(actions, [
+                .discarded(XMLElement("iq", namespace: XMPPNamespace.component, attributes: [("type", "set"), ("id", "e1"), ("from", "mallory@example.com/r"), ("to", "push.example.com")]), reason: reason),
+                .send("<iq type='error' id='e1' from='push.example.com' to='mallory@example.com/r'><error type='modify'><not-acceptable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>"),
+                .discarded(XMLElement("message", namespace: XMPPNamespace.component, attributes: [("from", "mallory@example.com/r"), ("to", "push.example.com")]), reason: reason),
+                .discarded(XMLElement("iq", namespace: XMPPNamespace.component, attributes: [("type", "result"), ("id", "r1"), ("from", "example.com"), ("to", "push.example.com")]), reason: reason),
+                .deliver(XMLElement("iq", namespace: XMPPNamespace.component, attributes: [("type", "get"), ("id", "after"), ("from", "example.com"), ("to", "push.example.com")])),
+            ], "chunk \(chunk)")
+            XCTAssertEqual(copy.state, .ready)
+        }
+    }
+
     func testRefusedHandshakeCloses() {
         var session = ComponentSession(domain: "gateway.example.com", secret: "wrong")
         _ = session.tcpConnected()

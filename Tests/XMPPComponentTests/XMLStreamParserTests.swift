@@ -86,11 +86,64 @@ final class XMLStreamParserTests: XCTestCase {
         assertRejected(Self.header + "<message>&undefined;</message>", "undefined entity")
         assertRejected(Self.header + "<message><!-- hi --></message>", "comment")
         assertRejected(Self.header + "<message><?pi x?></message>", "processing instruction")
-        assertRejected(Self.header + "<message><body>" + String(repeating: "a", count: 1_000_000) + "</body></message>", "1 MB text")
-        assertRejected(Self.header + "<message a='" + String(repeating: "b", count: 100_000) + "'/>", "huge attribute")
-        assertRejected(Self.header + String(repeating: "<a>", count: 1000) + String(repeating: "</a>", count: 1000), "depth 1000")
         assertRejected(Self.header + "<message></iq>", "tag mismatch")
         assertRejected("<html><body/></html>", "not a stream")
+    }
+
+    private static func nested(_ depth: Int, in top: String = "<message to='push.example.com' from='mallory@example.com/x'>", close: String = "</message>") -> String {
+        top + String(repeating: "<x xmlns='urn:x'>", count: depth - 1) + String(repeating: "</x>", count: depth - 1) + close
+    }
+
+    private static func addressing(_ name: String, _ attributes: [(String, String)]) -> XMLElement {
+        XMLElement(name, namespace: XMPPNamespace.component, attributes: attributes.map { (name: $0.0, value: $0.1) })
+    }
+
+    /// CONTRACTS §3: a stanza over a limit is skipped, the stream goes on; only its addressing is kept,
+    /// so that a discarded IQ can be answered.
+    func testStanzasOverALimitAreDiscardedAndTheStreamGoesOn() {
+        let big = String(repeating: "a", count: 70 * 1024)
+        let stream = Self.header
+            + "<iq type='get' id='1'/>"
+            + Self.nested(40)                                                     // 40 deep, 600 bytes
+            + "<iq type='get' id='2'/>"
+            + "<iq type='set' id='big' from='mallory@example.com/x' to='gateway.example.com'><q xmlns='urn:q'>" + big + "</q></iq>"
+            + "<iq type='get' id='3'/>"
+            + "<message a='" + String(repeating: "b", count: 100_000) + "' id='attr'/>"  // over the limit inside one start tag
+            + Self.nested(33, in: "<iq type='set' id='deep' to='push.example.com'>", close: "</iq>")
+            + String(repeating: "<a>", count: 1000) + String(repeating: "</a>", count: 1000)
+            + "<presence id='4'/>"
+            + String(repeating: " ", count: 100_000)                              // whitespace between stanzas counts toward none
+            + "<iq type='get' id='5'/>"
+            + "</stream:stream>"
+        let bytes = Array(stream.utf8)
+        let whole = parse(bytes, chunks: [bytes.count])
+        let expected: [XMLStreamParser.Event] = [
+            .stanza(Self.addressing("iq", [("type", "get"), ("id", "1")])),
+            .discarded(Self.addressing("message", [("to", "push.example.com"), ("from", "mallory@example.com/x")]), reason: "elements nested deeper than 32"),
+            .stanza(Self.addressing("iq", [("type", "get"), ("id", "2")])),
+            .discarded(Self.addressing("iq", [("type", "set"), ("id", "big"), ("from", "mallory@example.com/x"), ("to", "gateway.example.com")]),
+                       reason: "stanza larger than 65536 bytes"),
+            .stanza(Self.addressing("iq", [("type", "get"), ("id", "3")])),
+            .discarded(Self.addressing("message", [("id", "attr")]), reason: "stanza larger than 65536 bytes"),
+            .discarded(Self.addressing("iq", [("type", "set"), ("id", "deep"), ("to", "push.example.com")]), reason: "elements nested deeper than 32"),
+            .discarded(Self.addressing("a", []), reason: "elements nested deeper than 32"),
+            .stanza(Self.addressing("presence", [("id", "4")])),
+            .stanza(Self.addressing("iq", [("type", "get"), ("id", "5")])),
+            .streamClosed,
+        ]
+        XCTAssertEqual(Array(whole.dropFirst()), expected)
+        for chunks in chunkings() where chunks != [4096] {
+            XCTAssertEqual(parse(bytes, chunks: chunks), whole, "chunks \(chunks.prefix(5))")
+        }
+        XCTAssertEqual(parse(bytes, chunks: [4096, 1, 65536, 3]), whole)
+    }
+
+    func testThirtyTwoLevelsAreStillAStanza() {
+        let events = parse(Array((Self.header + Self.nested(32)).utf8), chunks: [5])
+        guard case .stanza(let message) = events.last else { return XCTFail("\(events)") }
+        var depth = 1, element = message
+        while let child = element.children.first { depth += 1; element = child }
+        XCTAssertEqual(depth, 32)
     }
 
     func testStanzasBeforeAFailureWereValidAndAreKept() {
@@ -137,6 +190,29 @@ final class XMLSerializerTests: XCTestCase {
         _ = parser.feed(Array("<stream:stream xmlns='jabber:component:accept' xmlns:stream='http://etherx.jabber.org/streams'>".utf8))
         XCTAssertEqual(parser.feed(Array(element.xml().utf8)), [.stanza(element)])
     }
+
+    /// XML 1.0 has no escape for these: each becomes U+FFFD, in text and in attributes, and libxml2
+    /// (the same strictness as ejabberd's expat) reads the result back.
+    func testCharactersXMLForbidsNeverLeave() {
+        let forbidden = (0x00...0x1F).filter { ![0x09, 0x0A, 0x0D].contains($0) }.map { Unicode.Scalar(UInt8($0)) } + ["\u{FFFE}", "\u{FFFF}"]
+        for c in forbidden {
+            XCTAssertFalse(XMLEscaping.isXMLCharacter(c))
+            let raw = "a" + String(c) + "b"
+            XCTAssertEqual(XMLEscaping.text(raw), "a\u{FFFD}b", "U+\(String(c.value, radix: 16))")
+            XCTAssertEqual(XMLEscaping.attribute(raw), "a\u{FFFD}b")
+            let element = XMLElement("message", namespace: XMPPNamespace.component, attributes: [("id", raw)], text: raw)
+            let parser = XMLStreamParser()
+            _ = parser.feed(Array(Self.streamHeader.utf8))
+            XCTAssertEqual(parser.feed(Array(element.xml().utf8)),
+                           [.stanza(XMLElement("message", namespace: XMPPNamespace.component, attributes: [("id", "a\u{FFFD}b")], text: "a\u{FFFD}b"))])
+        }
+        for allowed in ["\u{FFFD}", "\u{E000}", "\u{10FFFF}", "\u{D7FF}", "\u{20}", "é", "😀"] {
+            XCTAssertEqual(XMLEscaping.text("x" + allowed), "x" + allowed)
+        }
+        XCTAssertEqual(XMLEscaping.text("\t\n\r"), "\t\n\r", "tab, newline and carriage return are XML")
+    }
+
+    private static let streamHeader = "<stream:stream xmlns='jabber:component:accept' xmlns:stream='http://etherx.jabber.org/streams'>"
 
     func testHandshakeVector() {
         // From the ejabberd 23.01 transcript: sha1("11519548451665730594" + "gwsecret").
