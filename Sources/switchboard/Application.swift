@@ -86,7 +86,7 @@ final class Application {
         GroupRoutes.install(on: &router, groups: groups, auth: auth)
         let registrations = PushRegistrations(database: pool, logger: logger)
         PushRoutes.install(on: &router, registrations: registrations, pushJID: configuration.pushComponentDomain, auth: auth)
-        let delivery = PushDelivery(apns: try makeAPNsProvider(now: now), fcm: try makeFCMProvider(now: now),
+        let delivery = PushDelivery(apns: makeAPNsProvider(now: now), fcm: makeFCMProvider(now: now),
                                     ringSeconds: configuration.callRingSeconds, database: pool, logger: logger)
         MetricsRoutes.install(on: &router, delivery: delivery)
         let calls = CallNotifier(domain: domain, ringSeconds: configuration.callRingSeconds, database: pool, delivery: delivery, logger: logger)
@@ -112,19 +112,17 @@ final class Application {
     }
 
     /// APNs when its key is configured (CONTRACTS §6), through the shared HTTP/2 client.
-    private func makeAPNsProvider(now: @escaping @Sendable () -> Int64) throws -> APNsProvider? {
+    private func makeAPNsProvider(now: @escaping @Sendable () -> Int64) -> APNsProvider? {
         guard let apns = configuration.apns else { return nil }
-        let pem = try String(contentsOfFile: apns.keyFile, encoding: .utf8)
-        let key = try SigningKey(pem: pem, algorithm: .es256)
+        let key = apns.key
         let client = HTTP2Client(caFile: configuration.pushCAFile, logger: logger)
         return APNsProvider(client: client, token: APNsProviderToken(key: key, keyID: apns.keyID, teamID: apns.teamID),
                             productionURL: configuration.apnsURL, sandboxURL: configuration.apnsSandboxURL, now: now)
     }
 
     /// FCM when a service account is configured, with its own HTTP/2 client (isolated from APNs).
-    private func makeFCMProvider(now: @escaping @Sendable () -> Int64) throws -> FCMProvider? {
-        guard let file = configuration.fcmServiceAccountFile else { return nil }
-        let account = try FCMProvider.ServiceAccount(json: Array(try Data(contentsOf: URL(fileURLWithPath: file))))
+    private func makeFCMProvider(now: @escaping @Sendable () -> Int64) -> FCMProvider? {
+        guard let account = configuration.fcmServiceAccount else { return nil }
         return FCMProvider(client: HTTP2Client(caFile: configuration.pushCAFile, logger: logger), account: account, baseURL: configuration.fcmURL, now: now)
     }
 

@@ -8,11 +8,12 @@ final class ConfigurationReaderTests: XCTestCase {
         "HOOK_SECRET": strong + "4", "TURN_SECRET": strong + "5",
     ]
 
-    private func read(_ env: [String: String], files: Set<String> = []) -> Result<Configuration, ConfigurationErrors> {
-        ConfigurationReader.read(env, isReadableFile: { files.contains($0) })
+    /// Files by path with their text; any other path is unreadable.
+    private func read(_ env: [String: String], files: [String: String] = [:]) -> Result<Configuration, ConfigurationErrors> {
+        ConfigurationReader.read(env, readFile: { files[$0].map { Array($0.utf8) } })
     }
 
-    private func problems(_ env: [String: String], files: Set<String> = []) -> [ConfigurationProblem] {
+    private func problems(_ env: [String: String], files: [String: String] = [:]) -> [ConfigurationProblem] {
         if case .failure(let errors) = read(env, files: files) { return errors.problems }
         return []
     }
@@ -99,26 +100,29 @@ final class ConfigurationReaderTests: XCTestCase {
         XCTAssertEqual(problems(env), [])
     }
 
-    func testAPNsNeedsItsKeyIdentifiersAndAReadableFile() {
+    func testAPNsNeedsItsKeyIdentifiersAndAReadableFile() throws {
+        let key = ["/keys/AuthKey.p8": try KeyFileTests.materials().ec]
         var env = Self.minimal
         env["APNS_KEY_FILE"] = "/keys/AuthKey.p8"
-        XCTAssertEqual(Set(problems(env, files: ["/keys/AuthKey.p8"]).map(\.variable)), ["APNS_KEY_ID", "APNS_TEAM_ID"])
+        XCTAssertEqual(Set(problems(env, files: key).map(\.variable)), ["APNS_KEY_ID", "APNS_TEAM_ID"])
         env["APNS_KEY_ID"] = "ABC123DEFG"
         env["APNS_TEAM_ID"] = "team"
-        XCTAssertEqual(problems(env, files: ["/keys/AuthKey.p8"]).map(\.variable), ["APNS_TEAM_ID"])
+        XCTAssertEqual(problems(env, files: key).map(\.variable), ["APNS_TEAM_ID"])
         env["APNS_TEAM_ID"] = "DEF123ABCG"
         XCTAssertEqual(problems(env).map(\.variable), ["APNS_KEY_FILE"], "an unreadable key file is reported")
-        let c = try? read(env, files: ["/keys/AuthKey.p8"]).get()
-        XCTAssertEqual(c?.apns, .init(keyFile: "/keys/AuthKey.p8", keyID: "ABC123DEFG", teamID: "DEF123ABCG"))
+        let c = try read(env, files: key).get()
+        XCTAssertEqual(c.apns?.keyFile, "/keys/AuthKey.p8")
+        XCTAssertEqual(c.apns?.keyID, "ABC123DEFG")
+        XCTAssertEqual(c.apns?.teamID, "DEF123ABCG")
     }
 
     func testAPNsIdentifiersWithoutAKeyFileAreAMistake() {
         XCTAssertEqual(variables(Self.minimal.merging(["APNS_KEY_ID": "ABC123DEFG"]) { $1 }), ["APNS_KEY_ID"])
     }
 
-    func testOptionalFilesMustBeReadable() {
+    func testOptionalFilesMustBeReadable() throws {
         let env = Self.minimal.merging(["FCM_SERVICE_ACCOUNT_FILE": "/nope.json", "PUSH_CA_FILE": "/ca.pem"]) { $1 }
-        XCTAssertEqual(Set(problems(env, files: ["/ca.pem"]).map(\.variable)), ["FCM_SERVICE_ACCOUNT_FILE"])
+        XCTAssertEqual(Set(problems(env, files: ["/ca.pem": try KeyFileTests.materials().certificate]).map(\.variable)), ["FCM_SERVICE_ACCOUNT_FILE"])
     }
 
     func testEmptyVariablesMeanTheDefault() throws {

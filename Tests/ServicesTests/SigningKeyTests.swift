@@ -52,7 +52,7 @@ final class SigningKeyTests: XCTestCase {
     func testWrongOrBrokenKeysAreRefused() throws {
         let ec = try keypair("ec")
         XCTAssertThrowsError(try SigningKey(pem: ec.privatePEM, algorithm: .rs256)) {
-            XCTAssertEqual($0 as? SigningKey.LoadError, .wrongType(expected: .rs256))
+            XCTAssertEqual($0 as? SigningKey.LoadError, .wrongType(expected: .rs256, found: "an EC key of 256 bits"))
         }
         XCTAssertThrowsError(try SigningKey(pem: "-----BEGIN PRIVATE KEY-----\nnope\n-----END PRIVATE KEY-----\n", algorithm: .es256)) {
             XCTAssertEqual($0 as? SigningKey.LoadError, .unreadable)

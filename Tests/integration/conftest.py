@@ -38,7 +38,7 @@ PUSH_COMPONENT = (f"push.{DOMAIN}", secrets.token_hex(32))
 
 @pytest.fixture(scope="session")
 def binary() -> Path:
-    return build("debug")
+    return build("release")
 
 
 @pytest.fixture(scope="session")

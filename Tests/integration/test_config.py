@@ -66,3 +66,31 @@ def test_port_in_use_is_a_clear_start_failure(binary, switchboard):
     result = run(binary, {k: v for k, v in env.items() if k != "PATH"}, "serve", timeout=20)
     assert result.returncode == 1
     assert "cannot listen on 127.0.0.1:18443" in result.stderr
+
+
+def test_the_release_binary_starts_with_a_real_shaped_apns_key_and_service_account(switchboard, fake_apns, fake_fcm):
+    """What ships (a release build) loads the .p8 key and the pretty-printed Google service account
+    with its 2048-bit PKCS#8 RSA key: the bug the debug-only suite missed (a BIO read freed memory)."""
+    assert "release" in str(switchboard.binary)
+    account = fake_fcm.service_account.read_text()
+    assert account.startswith("{\n  \"type\": \"service_account\"") and "\\n" in account
+    log = switchboard.daemon.log.read_text()
+    assert "cannot start" not in log and "listening" in log
+    assert requests.get(f"{switchboard.url}/readyz").status_code == 200
+
+
+def test_broken_key_files_are_configuration_problems_with_exit_78(binary, postgres, tmp_path, fake_apns, fake_fcm):
+    env = production_environment(postgres.url, "x" * 8 + "0123456789abcdef0123456789abcdef", fake_apns=fake_apns, fake_fcm=fake_fcm)
+    (tmp_path / "google-services.json").write_text('{"project_info": {"project_id": "x"}, "client": []}')
+    (tmp_path / "rsa.p8").write_text((fake_fcm.dir / "sa-key.pem").read_text())
+    (tmp_path / "ca.pem").write_text("not a certificate\n")
+    env.update({"FCM_SERVICE_ACCOUNT_FILE": str(tmp_path / "google-services.json"), "APNS_KEY_FILE": str(tmp_path / "rsa.p8"),
+                "PUSH_CA_FILE": str(tmp_path / "ca.pem"), "HTTP_PORT": "18498"})
+    result = run(binary, env, "serve")
+    assert result.returncode == 78, result.stderr
+    assert "configuration has 3 problems" in result.stderr
+    assert f"APNS_KEY_FILE: '{tmp_path}/rsa.p8' holds an RSA key of 2048 bits, not the P-256 EC key" in result.stderr
+    assert "FCM_SERVICE_ACCOUNT_FILE:" in result.stderr and "google-services.json is the app's configuration" in result.stderr
+    assert "PUSH_CA_FILE:" in result.stderr and "holds no PEM certificate" in result.stderr
+    env["APNS_KEY_FILE"] = str(tmp_path / "missing.p8")
+    assert f"APNS_KEY_FILE: '{tmp_path}/missing.p8' is not a readable file" in run(binary, env, "serve").stderr

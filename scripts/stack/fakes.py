@@ -102,8 +102,14 @@ class FakeFCM(RecordingFake):
         subprocess.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", str(key)], check=True, capture_output=True)
         subprocess.run(["openssl", "pkey", "-in", str(key), "-pubout", "-out", str(public)], check=True, capture_output=True)
         self.service_account = self.dir / "service-account.json"
-        self.service_account.write_text(json.dumps({"type": "service_account", "project_id": self.PROJECT, "client_email": self.EMAIL,
-                                                    "private_key": key.read_text(), "token_uri": f"{self.url}/token"}))
+        # Shaped as Google issues it: pretty-printed, the usual fields, a PKCS#8 RSA key with "\n" escapes.
+        self.service_account.write_text(json.dumps({
+            "type": "service_account", "project_id": self.PROJECT, "private_key_id": "4f1c0e2d9b8a7c6d5e4f3a2b1c0d9e8f7a6b5c4d",
+            "private_key": key.read_text(), "client_email": self.EMAIL, "client_id": "104729385610293847561",
+            "auth_uri": "https://accounts.google.com/o/oauth2/auth", "token_uri": f"{self.url}/token",
+            "auth_provider_x509_cert_url": "https://www.googleapis.com/oauth2/v1/certs",
+            "client_x509_cert_url": f"https://www.googleapis.com/robot/v1/metadata/x509/{self.EMAIL.replace('@', '%40')}",
+            "universe_domain": "googleapis.com"}, indent=2) + "\n")
         script = ROOT / "fixtures" / "fakes" / "fake_fcm.py"
         self.daemon = Daemon("fake-fcm", [sys.executable, str(script), "--port", str(self.PORT), "--cert", str(tls.cert),
                                           "--key", str(tls.tls_key), "--public-key", str(public), "--client-email", self.EMAIL,

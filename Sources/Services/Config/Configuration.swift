@@ -9,11 +9,15 @@ public struct Configuration: Sendable {
         public init(host: String, port: UInt16) { self.host = host; self.port = port }
     }
 
-    public struct APNs: Sendable, Equatable {
+    /// The APNs token key, read and checked at start-up (a P-256 EC key, as in a `.p8` file).
+    public struct APNs: Sendable {
         public var keyFile: String
         public var keyID: String
         public var teamID: String
-        public init(keyFile: String, keyID: String, teamID: String) { self.keyFile = keyFile; self.keyID = keyID; self.teamID = teamID }
+        public var key: SigningKey
+        public init(keyFile: String, keyID: String, teamID: String, key: SigningKey) {
+            self.keyFile = keyFile; self.keyID = keyID; self.teamID = teamID; self.key = key
+        }
     }
 
     public var environment: Environment
@@ -49,8 +53,10 @@ public struct Configuration: Sendable {
     public var apns: APNs?
     public var apnsURL: String
     public var apnsSandboxURL: String
-    public var fcmServiceAccountFile: String?
+    /// Read and checked at start-up; nil means FCM is off.
+    public var fcmServiceAccount: FCMServiceAccount?
     public var fcmURL: String
+    /// A PEM bundle checked at start-up; curl reads it again for each new connection.
     public var pushCAFile: String?
 
     public var callRingSeconds: Int

@@ -1,26 +1,28 @@
 import FoundationEssentials
 
-/// Reads and validates the environment into a ``Configuration``. Pure: the environment and a file
-/// check are parameters. Every problem is collected; nothing stops at the first one.
+/// Reads and validates the environment into a ``Configuration``. Pure: the environment and file
+/// reading are parameters. Every problem is collected; nothing stops at the first one. Key files are
+/// configuration too: they are read and parsed here, so a broken one is reported with the rest.
 public struct ConfigurationReader {
-    public typealias FileCheck = (String) -> Bool
+    /// A file's bytes, or nil when it cannot be read.
+    public typealias FileReader = (String) -> [UInt8]?
 
     private let env: [String: String]
-    private let isReadableFile: FileCheck
+    private let readFile: FileReader
     private var problems: [ConfigurationProblem] = []
 
     public static func read(
         _ env: [String: String],
-        isReadableFile: @escaping FileCheck = { FileManager.default.isReadableFile(atPath: $0) }
+        readFile: @escaping FileReader = { FileManager.default.contents(atPath: $0).map { Array($0) } }
     ) -> Result<Configuration, ConfigurationErrors> {
-        var reader = ConfigurationReader(env: env, isReadableFile: isReadableFile)
+        var reader = ConfigurationReader(env: env, readFile: readFile)
         let configuration = reader.build()
         return reader.problems.isEmpty ? .success(configuration) : .failure(ConfigurationErrors(problems: reader.problems))
     }
 
-    private init(env: [String: String], isReadableFile: @escaping FileCheck) {
+    private init(env: [String: String], readFile: @escaping FileReader) {
         self.env = env
-        self.isReadableFile = isReadableFile
+        self.readFile = readFile
     }
 
     private mutating func build() -> Configuration {
@@ -31,7 +33,6 @@ public struct ConfigurationReader {
         let adminComponent = Configuration.Endpoint(
             host: hostName("XMPP_COMPONENT_HOST", default: "ejabberd"),
             port: port("XMPP_COMPONENT_PORT", default: 5347))
-        let apnsKeyFile = optionalFile("APNS_KEY_FILE")
         let databaseURL = databaseURL()
         return Configuration(
             environment: environment,
@@ -60,12 +61,12 @@ public struct ConfigurationReader {
             turnSecret: secret("TURN_SECRET", relaxed: relaxed),
             turnURIs: turnURIs(host: xmppHost),
             turnTTL: integer("TURN_TTL", default: 86400, range: 60...604_800),
-            apns: apns(keyFile: apnsKeyFile),
+            apns: apns(),
             apnsURL: url("APNS_URL", default: "https://api.push.apple.com", schemes: ["https"]),
             apnsSandboxURL: url("APNS_SANDBOX_URL", default: "https://api.sandbox.push.apple.com", schemes: ["https"]),
-            fcmServiceAccountFile: optionalFile("FCM_SERVICE_ACCOUNT_FILE"),
+            fcmServiceAccount: fcmServiceAccount(),
             fcmURL: url("FCM_URL", default: "https://fcm.googleapis.com", schemes: ["https"]),
-            pushCAFile: optionalFile("PUSH_CA_FILE"),
+            pushCAFile: certificateBundle("PUSH_CA_FILE"),
             callRingSeconds: integer("CALL_RING_SECONDS", default: 30, range: 5...300),
             loginLimitPerUser: integer("LOGIN_LIMIT_PER_USER_PER_MINUTE", default: 10, range: 1...100_000),
             loginLimitPerAddress: integer("LOGIN_LIMIT_PER_ADDRESS_PER_MINUTE", default: 60, range: 1...100_000),
@@ -155,21 +156,55 @@ public struct ConfigurationReader {
         return raw
     }
 
-    private mutating func optionalFile(_ name: String) -> String? {
+    /// The file named by `name`, with its bytes; nil when unset or unreadable (reported).
+    private mutating func optionalFile(_ name: String) -> (path: String, bytes: [UInt8])? {
         guard let path = value(name) else { return nil }
-        if isReadableFile(path) { return path }
+        if let bytes = readFile(path) { return (path, bytes) }
         report(name, "'\(path)' is not a readable file", fix: "point it at an existing file this process can read, or unset it")
-        return path
+        return nil
     }
 
-    private mutating func apns(keyFile: String?) -> Configuration.APNs? {
-        guard let keyFile else {
+    private mutating func signingKey(in file: (path: String, bytes: [UInt8]), from name: String, _ algorithm: SigningKey.Algorithm) -> SigningKey? {
+        do {
+            return try SigningKey(pem: String(decoding: file.bytes, as: UTF8.self), algorithm: algorithm)
+        } catch {
+            report(name, "'\(file.path)' \(error)", fix: "point it at the AuthKey_<KEY_ID>.p8 file downloaded from the Apple developer account")
+            return nil
+        }
+    }
+
+    private mutating func fcmServiceAccount() -> FCMServiceAccount? {
+        let name = "FCM_SERVICE_ACCOUNT_FILE"
+        guard let file = optionalFile(name) else { return nil }
+        do {
+            return try FCMServiceAccount(json: file.bytes)
+        } catch {
+            report(name, "'\(file.path)' \(error)", fix: "point it at the JSON key of a service account (Firebase console → Project settings → Service accounts → Generate new private key)")
+            return nil
+        }
+    }
+
+    private mutating func certificateBundle(_ name: String) -> String? {
+        guard let file = optionalFile(name) else { return nil }
+        if let problem = CertificateBundle.problem(pem: String(decoding: file.bytes, as: UTF8.self)) {
+            report(name, "'\(file.path)' \(problem)", fix: "point it at a PEM file of CA certificates, or unset it to trust the system's")
+        }
+        return file.path
+    }
+
+    /// APNs is on when APNS_KEY_FILE is set; then the key and both identifiers must be right.
+    private mutating func apns() -> Configuration.APNs? {
+        guard value("APNS_KEY_FILE") != nil else {
             for name in ["APNS_KEY_ID", "APNS_TEAM_ID"] where value(name) != nil {
                 report(name, "is set but APNS_KEY_FILE is not, so APNs stays off", fix: "set APNS_KEY_FILE to the .p8 key, or unset \(name)")
             }
             return nil
         }
-        return .init(keyFile: keyFile, keyID: appleIdentifier("APNS_KEY_ID"), teamID: appleIdentifier("APNS_TEAM_ID"))
+        let file = optionalFile("APNS_KEY_FILE")
+        let key = file.flatMap { signingKey(in: $0, from: "APNS_KEY_FILE", .es256) }
+        let keyID = appleIdentifier("APNS_KEY_ID"), teamID = appleIdentifier("APNS_TEAM_ID")
+        guard let file, let key else { return nil }
+        return .init(keyFile: file.path, keyID: keyID, teamID: teamID, key: key)
     }
 
     /// Apple key and team identifiers are 10 upper-case letters or digits.

@@ -9,18 +9,46 @@ public final class SigningKey: @unchecked Sendable {
     /// Immutable after init; EVP_DigestSign does not modify the key, so one key is safe from any thread.
     private let key: OpaquePointer
 
-    public enum LoadError: Error, Equatable { case unreadable, wrongType(expected: Algorithm) }
+    /// Why a PEM is not a usable key; the description is written for the operator's start-up report.
+    public enum LoadError: Error, Equatable, CustomStringConvertible {
+        case notPEM, encrypted, unreadable
+        case wrongType(expected: Algorithm, found: String)
+
+        public var description: String {
+            switch self {
+            case .notPEM: return "holds no PEM private key (no -----BEGIN PRIVATE KEY----- block)"
+            case .encrypted: return "holds an encrypted private key; Switchboard cannot ask for its passphrase"
+            case .unreadable: return "holds a PEM block that OpenSSL cannot read as a private key"
+            case .wrongType(.es256, let found): return "holds \(found), not the P-256 EC key of an APNs .p8 file"
+            case .wrongType(.rs256, let found): return "holds \(found), not an RSA key of 2048 bits or more"
+            }
+        }
+    }
 
     public init(pem: String, algorithm: Algorithm) throws(LoadError) {
-        let bytes = Array(pem.utf8)
-        guard let bio = BIO_new_mem_buf(bytes, Int32(bytes.count)) else { throw .unreadable }
-        defer { BIO_free(bio) }
-        guard let key = PEM_read_bio_PrivateKey(bio, nil, nil, nil) else { throw .unreadable }
-        let type = EVP_PKEY_get_base_id(key)
-        guard (algorithm == .es256 && type == EVP_PKEY_EC && EVP_PKEY_get_bits(key) == 256)
-                || (algorithm == .rs256 && type == EVP_PKEY_RSA && EVP_PKEY_get_bits(key) >= 2048) else {
+        guard pem.contains("-----BEGIN "), pem.contains("PRIVATE KEY-----") else { throw .notPEM }
+        if pem.contains("ENCRYPTED") { throw .encrypted }
+        // A memory BIO keeps the pointer it is given and reads through it later (it does not copy),
+        // so the bytes must stay valid until the BIO is freed: both live inside this closure. (Swift's
+        // implicit array-to-pointer conversion is valid only for the one call it is made for: with it
+        // the RSA key of a service account was read from freed memory in release builds.)
+        let read: Result<OpaquePointer, LoadError> = Array(pem.utf8).withUnsafeBytes { bytes in
+            guard let bio = BIO_new_mem_buf(bytes.baseAddress, Int32(bytes.count)) else { return .failure(.unreadable) }
+            defer { BIO_free(bio) }
+            // A callback that supplies no passphrase: OpenSSL would otherwise prompt on the terminal.
+            guard let key = PEM_read_bio_PrivateKey(bio, nil, { _, _, _, _ in 0 }, nil) else {
+                ERR_clear_error()  // leave no error behind for the next OpenSSL user on this thread (curl)
+                return .failure(.unreadable)
+            }
+            return .success(key)
+        }
+        let key = try read.get()
+        let type = EVP_PKEY_get_base_id(key), bits = EVP_PKEY_get_bits(key)
+        guard (algorithm == .es256 && type == EVP_PKEY_EC && bits == 256)
+                || (algorithm == .rs256 && type == EVP_PKEY_RSA && bits >= 2048) else {
             EVP_PKEY_free(key)
-            throw .wrongType(expected: algorithm)
+            let name = type == EVP_PKEY_EC ? "an EC key" : type == EVP_PKEY_RSA ? "an RSA key" : "a key of another type"
+            throw .wrongType(expected: algorithm, found: "\(name) of \(bits) bits")
         }
         self.key = key
         self.algorithm = algorithm

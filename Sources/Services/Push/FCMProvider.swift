@@ -5,35 +5,16 @@ import Loop
 /// many pushes wait for it; data-only `messages:send`; every answer classified.
 @LoopActor
 public final class FCMProvider {
-    public struct ServiceAccount: Sendable {
-        public let projectID: String
-        public let clientEmail: String
-        public let tokenURI: String
-        public let key: SigningKey
-
-        /// Parses the service-account JSON file's content.
-        public init(json: [UInt8]) throws {
-            guard let value = try? JSONValue.parse(json),
-                  let project = value["project_id"]?.stringValue, let email = value["client_email"]?.stringValue,
-                  let pem = value["private_key"]?.stringValue, let tokenURI = value["token_uri"]?.stringValue
-            else { throw SigningKey.LoadError.unreadable }
-            projectID = project
-            clientEmail = email
-            self.tokenURI = tokenURI
-            key = try SigningKey(pem: pem, algorithm: .rs256)
-        }
-    }
-
     private let client: HTTP2Client
     /// The HTTP/2 client's connection counters, for `/metrics`.
     public var connections: (opened: Int, retired: Int) { (client.connectionsOpened, client.connectionsRetired) }
-    private let account: ServiceAccount
+    private let account: FCMServiceAccount
     private let baseURL: String
     private let now: @Sendable () -> Int64
     private var accessToken: (token: String, refreshAt: Int64)?
     private var tokenWaiters: [CheckedContinuation<String?, Never>]?
 
-    public init(client: HTTP2Client, account: ServiceAccount, baseURL: String, now: @escaping @Sendable () -> Int64) {
+    public init(client: HTTP2Client, account: FCMServiceAccount, baseURL: String, now: @escaping @Sendable () -> Int64) {
         self.client = client
         self.account = account
         self.baseURL = baseURL
