@@ -81,7 +81,8 @@ final class Application {
         ServerRoutes.install(on: &router, configuration: configuration, auth: auth, now: now)
         let limits = AccountRateLimits(
             loginPerUserPerMinute: configuration.loginLimitPerUser, loginPerAddressPerMinute: configuration.loginLimitPerAddress,
-            registerPerAddressPerHour: configuration.registerLimitPerAddress, now: { Date().timeIntervalSince1970 })
+            registerPerAddressPerHour: configuration.registerLimitPerAddress,
+            passwordChangesPerAccountPerHour: configuration.passwordLimitPerAccount, now: { Date().timeIntervalSince1970 })
         AccountRoutes.install(on: &router, accounts: accounts, limits: limits, auth: auth)
         GroupRoutes.install(on: &router, groups: groups, auth: auth)
         let registrations = PushRegistrations(database: pool, logger: logger)

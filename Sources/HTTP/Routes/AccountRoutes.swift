@@ -19,6 +19,8 @@ public enum AccountRoutes {
             switch JSONBody.decode(PasswordChange.self, from: request) {
             case .failure(let error): return error.response
             case .success(let change):
+                // Each change runs PBKDF2 and checks the old password: a guessing oracle for a stolen token.
+                if let wait = limits.passwordChange(jid: jid) { return APIError.rateLimited(retryAfterSeconds: wait).response }
                 switch await accounts.changePassword(jid: jid, old: change.old_password, new: change.new_password) {
                 case .success(let session): return .json(json(session))
                 case .failure(let failure): return APIError(failure).response
@@ -90,6 +92,8 @@ extension APIError {
             self = .xmppUnavailable
         case .databaseUnavailable:
             self = .databaseUnavailable
+        case .busy:
+            self = .rateLimited(retryAfterSeconds: 1)
         }
     }
 }
@@ -101,10 +105,12 @@ public final class AccountRateLimits {
     private var loginByUser: RateLimiter
     private var loginByAddress: RateLimiter
     private var registerByAddress: RateLimiter
+    private var passwordByAccount: RateLimiter
     private let now: @Sendable () -> Double
 
     public init(loginPerUserPerMinute: Int, loginPerAddressPerMinute: Int, registerPerAddressPerHour: Int,
-                now: @escaping @Sendable () -> Double) {
+                passwordChangesPerAccountPerHour: Int, now: @escaping @Sendable () -> Double) {
+        passwordByAccount = RateLimiter(burst: passwordChangesPerAccountPerHour, per: 3600 / Double(passwordChangesPerAccountPerHour))
         loginByUser = RateLimiter(burst: loginPerUserPerMinute, per: 60 / Double(loginPerUserPerMinute))
         loginByAddress = RateLimiter(burst: loginPerAddressPerMinute, per: 60 / Double(loginPerAddressPerMinute))
         registerByAddress = RateLimiter(burst: registerPerAddressPerHour, per: 3600 / Double(registerPerAddressPerHour))
@@ -112,13 +118,18 @@ public final class AccountRateLimits {
     }
 
     /// Seconds to wait, or nil when the attempt may go ahead. The username counts as it would log in
-    /// (case and JID form folded), so variants of one name share a bucket.
+    /// (case and JID form folded), so variants of one name share a bucket; names that cannot log in
+    /// (too long for stringprep, or refused by it) share one bucket of their own, so that no key is
+    /// long and no oversized name reaches nodeprep.
     public func login(username: String, address: String) -> Int? {
         let time = now()
         if let wait = loginByAddress.attempt(address, now: time) { return wait }
-        let key = username.lowercased().split(separator: "@", omittingEmptySubsequences: false).first.map(String.init) ?? ""
-        return loginByUser.attempt(StringPrep.nodeprep(key) ?? key, now: time)
+        let localpart = username.split(separator: "@", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+        return loginByUser.attempt(AccountRules.loginKey(localpart) ?? "", now: time)
     }
 
     public func register(address: String) -> Int? { registerByAddress.attempt(address, now: now()) }
+
+    /// Password changes of one account (the token's), whatever the outcome.
+    public func passwordChange(jid: String) -> Int? { passwordByAccount.attempt(jid, now: now()) }
 }

@@ -63,7 +63,7 @@ public enum GroupRoutes {
 extension APIError {
     public init(_ failure: GroupService.Failure) {
         switch failure {
-        case .invalidName: self = .invalidRequest("Field 'name' must be 1 to 256 bytes on one line.")
+        case .invalidName: self = .invalidRequest("Field 'name' must be 1 to 100 characters of text, without control characters.")
         case .invalidMember: self = APIError(status: 400, code: "invalid_member", message: "Every member must be an account on this server.")
         case .notFound: self = .notFound
         case .forbidden: self = .forbidden

@@ -1,25 +1,41 @@
 /// What a username and a password must be (CONTRACTS §1), checked before anything is sent to
 /// ejabberd: its add-user crashes, instead of answering, on a password SASLprep rejects or one over
 /// 1023 bytes.
+///
+/// Every input is bounded in bytes *before* stringprep: libidn's nodeprep is quadratic in the
+/// length (60 KiB of U+0390 costs ~0.45 s of CPU, docs/api.md "Input is bounded"), and it runs on
+/// the loop.
 public enum AccountRules {
     public static let passwordBytes = 8...1023
     public static let usernameBytes = 1...64
+    /// The most bytes of a name (or password) that reach stringprep at all; longer ones are refused.
+    public static let maximumInputBytes = 1023
 
-    /// The localpart to use: nodeprep'ed, and changed by it at most by case folding.
+    /// The localpart to use: nodeprep'ed, and changed by it at most by case folding. Compared as
+    /// bytes: Swift's `==` treats canonically equivalent strings as equal, so "e\u{301}x" would pass
+    /// as "éx" although nodeprep's NFKC changed it.
     public static func username(_ raw: String) -> String? {
-        guard let prepared = StringPrep.nodeprep(raw), usernameBytes.contains(prepared.utf8.count) else { return nil }
-        guard prepared == raw || prepared == raw.lowercased() else { return nil }
+        guard raw.utf8.count <= maximumInputBytes, let prepared = StringPrep.nodeprep(raw),
+              usernameBytes.contains(prepared.utf8.count) else { return nil }
+        guard prepared.utf8.elementsEqual(raw.utf8) || prepared.utf8.elementsEqual(raw.lowercased().utf8) else { return nil }
         return prepared
     }
 
     /// The localpart of a login name: a username, or a bare JID on `domain`.
     public static func loginName(_ raw: String, domain: String) -> String? {
         let parts = raw.split(separator: "@", maxSplits: 1, omittingEmptySubsequences: false)
-        if parts.count == 2 {
-            guard parts[1].lowercased() == domain else { return nil }
-            return StringPrep.nodeprep(String(parts[0])).flatMap { usernameBytes.contains($0.utf8.count) ? $0 : nil }
-        }
-        return StringPrep.nodeprep(raw).flatMap { usernameBytes.contains($0.utf8.count) ? $0 : nil }
+        if parts.count == 2, parts[1].lowercased() != domain { return nil }
+        return localpart(String(parts[0]))
+    }
+
+    /// The rate limiter's key for a login name's localpart: the account it would reach, or nil.
+    public static func loginKey(_ localpart: String) -> String? { Self.localpart(localpart) }
+
+    /// A localpart as ejabberd would look it up (nodeprep'ed), or nil when it cannot name an account.
+    static func localpart(_ raw: String) -> String? {
+        guard raw.utf8.count <= maximumInputBytes, let prepared = StringPrep.nodeprep(raw),
+              usernameBytes.contains(prepared.utf8.count) else { return nil }
+        return prepared
     }
 
     /// The SASLprep'ed password (what ejabberd hashes), or nil when it is unacceptable.

@@ -1,4 +1,3 @@
-import Dispatch
 import Logging
 import Loop
 import XMPPComponent
@@ -11,6 +10,8 @@ public final class AccountService {
     public enum Failure: Error, Equatable, Sendable {
         case invalidUsername, weakPassword, usernameTaken, invalidCredentials
         case xmppUnavailable, databaseUnavailable
+        /// Too many password checks waiting (for this account, or in all): try again in a second.
+        case busy
     }
 
     public struct Session: Equatable, Sendable {
@@ -35,6 +36,7 @@ public final class AccountService {
     private let signer: ClientTokenSigner
     private let now: @Sendable () -> Int64
     private let logger: Logger
+    private let passwordChecks: PasswordCheckQueue
     /// Checked when the account does not exist, so that an unknown user costs the same PBKDF2 time.
     private let decoy = ScramPassword.derive(String(decoding: SecureRandom.bytes(24).map { 0x41 + $0 % 26 }, as: UTF8.self),
                                              salt: SecureRandom.bytes(16), iterations: 4096)
@@ -43,7 +45,8 @@ public final class AccountService {
     public init(domain: String, database: DatabasePool, ejabberdDatabase: DatabasePool,
                 versions: CredentialVersions, ha1s: HA1Directory, admin: @escaping AdminCommands,
                 destroyOwnedGroups: @escaping @LoopActor (String) async -> Bool, signer: ClientTokenSigner,
-                now: @escaping @Sendable () -> Int64, logger: Logger) {
+                now: @escaping @Sendable () -> Int64, passwordChecks: PasswordCheckQueue = PasswordCheckQueue(), logger: Logger) {
+        self.passwordChecks = passwordChecks
         self.domain = domain
         self.sipDomain = ha1s.realm
         self.ha1s = ha1s
@@ -57,10 +60,23 @@ public final class AccountService {
         self.logger = logger
     }
 
+    /// Registers through XEP-0133 add-user, then stores the SIP row and the credential version.
+    ///
+    /// Never deletes an account it did not provably create (docs/api.md "register"): a name that
+    /// already exists is 409 before ejabberd is asked, and when add-user gets no answer the `users`
+    /// row decides: it holds this very password (this request created it, or its late answer is still
+    /// coming) and the registration completes; otherwise 503 and nothing is touched. The same rule
+    /// makes a retried registration with the same password complete instead of answering 409.
     public func register(username rawUsername: String, password: String) async -> Result<Session, Failure> {
         guard let username = AccountRules.username(rawUsername) else { return .failure(.invalidUsername) }
-        guard AccountRules.password(password) != nil else { return .failure(.weakPassword) }
+        guard let prepared = AccountRules.password(password) else { return .failure(.weakPassword) }
         let jid = "\(username)@\(domain)"
+        switch await existingAccount(username, holds: prepared) {
+        case .failure(let failure): return .failure(failure)
+        case .success(true?): return await completeRegistration(username, prepared)
+        case .success(false?): return .failure(.usernameTaken)
+        case .success(nil): break
+        }
         switch await admin(.addUser(jid: jid, password: password)) {
         case .completed?: break
         case .alreadyExists?: return .failure(.usernameTaken)
@@ -68,12 +84,16 @@ public final class AccountService {
             logger.error("add-user refused", metadata: ["jid": "\(jid)", "error": "\(type)/\(condition)"])
             return .failure(.xmppUnavailable)
         case .notFound?, nil:
-            // No answer: the account may or may not exist now; try to leave nothing behind.
-            _ = await admin(.deleteUser(jid: jid))
-            return .failure(.xmppUnavailable)
+            // No answer: only the row can tell whether this request created the account.
+            guard case .success(true?) = await existingAccount(username, holds: prepared) else {
+                logger.warning("add-user unanswered; the account is left as it is", metadata: ["jid": "\(jid)"])
+                return .failure(.xmppUnavailable)
+            }
+            return await completeRegistration(username, prepared)
         }
         // A leftover version (an account of that name deleted outside Switchboard) moves on too.
-        guard let version = await storeCredentials(username, password, bump: true) else {
+        guard let version = await storeCredentials(username, prepared, bump: true) else {
+            // add-user answered `completed` just now: this request created the account, so it may undo it.
             logger.warning("credentials not stored; removing the new account", metadata: ["jid": "\(jid)"])
             _ = await admin(.deleteUser(jid: jid))
             return .failure(.databaseUnavailable)
@@ -81,46 +101,60 @@ public final class AccountService {
         return .success(session(username, version: version))
     }
 
+    /// An account whose `users` row holds the submitted password: its SIP row and version are stored
+    /// as a login would store them (older tokens stay valid: nothing about the account changed).
+    private func completeRegistration(_ username: String, _ prepared: String) async -> Result<Session, Failure> {
+        guard let version = await storeCredentials(username, prepared, bump: false) else { return .failure(.databaseUnavailable) }
+        return .success(session(username, version: version))
+    }
+
     public func login(username rawUsername: String, password: String) async -> Result<Session, Failure> {
         switch await checkPassword(username: rawUsername, password: password) {
         case .failure(let failure): return .failure(failure)
-        case .success(let username):
-            // Login refreshes the SIP row: the password may have been changed elsewhere.
-            guard let version = await storeCredentials(username, password, bump: false) else { return .failure(.databaseUnavailable) }
-            return .success(session(username, version: version))
+        case .success(let account):
+            // Login refreshes the SIP row: the password may have been changed elsewhere. The HA1 comes
+            // from the SASLprep'ed password, so equivalent spellings never flip it between devices.
+            guard let version = await storeCredentials(account.username, account.prepared, bump: false) else { return .failure(.databaseUnavailable) }
+            return .success(session(account.username, version: version))
         }
     }
 
     /// Changes the password of `jid` (the caller's own account); older tokens stop working.
+    ///
+    /// The revocation comes first (docs/api.md "password"): the new SIP row and the next credential
+    /// version are stored before ejabberd is asked, so no failure after that can leave the old HA1
+    /// or the old tokens working with a changed password. When ejabberd refuses, the old SIP row is
+    /// put back (the password did not change; the tokens stay revoked: the client logs in again).
+    /// When it does not answer, the change may still land: the new row stays, and a login with
+    /// whichever password ejabberd ends up with writes the matching one.
     public func changePassword(jid: String, old: String, new: String) async -> Result<Session, Failure> {
-        guard AccountRules.password(new) != nil else { return .failure(.weakPassword) }
-        let username: String
+        guard let preparedNew = AccountRules.password(new) else { return .failure(.weakPassword) }
+        let account: (username: String, prepared: String)
         switch await checkPassword(username: jid, password: old) {
         case .failure(let failure): return .failure(failure)
-        case .success(let name): username = name
+        case .success(let checked): account = checked
         }
+        guard let version = await storeCredentials(account.username, preparedNew, bump: true) else { return .failure(.databaseUnavailable) }
         switch await admin(.changePassword(jid: jid, password: new)) {
-        case .completed?: break
-        case .notFound?: return .failure(.invalidCredentials)  // deleted meanwhile
-        case .alreadyExists?, .failed?, nil: return .failure(.xmppUnavailable)
+        case .completed?:
+            return .success(session(account.username, version: version))
+        case .notFound?, .alreadyExists?, .failed?:
+            logger.warning("change-user-password refused; restoring the old SIP credentials", metadata: ["jid": "\(jid)"])
+            _ = await storeCredentials(account.username, account.prepared, bump: false)
+            return .failure(.xmppUnavailable)
+        case nil:
+            logger.warning("change-user-password unanswered; tokens revoked, the new SIP credentials kept", metadata: ["jid": "\(jid)"])
+            return .failure(.xmppUnavailable)
         }
-        guard let version = await storeCredentials(username, new, bump: true) else {
-            // Put the old password back, so the SIP row and the tokens still match the account.
-            logger.warning("credentials not stored; restoring the old password", metadata: ["jid": "\(jid)"])
-            _ = await admin(.changePassword(jid: jid, password: old))
-            return .failure(.databaseUnavailable)
-        }
-        return .success(session(username, version: version))
     }
 
     /// Deletes the account, its rooms and what Switchboard keeps for it. Idempotent: after a failure
-    /// the call can simply be made again.
+    /// the call can simply be made again (after a login: the first step revoked the token).
+    ///
+    /// What Switchboard keeps goes first (tokens revoked, SIP row and push registrations removed), so
+    /// a failure later never leaves the old HA1 or tokens working for an account being deleted; a
+    /// login revives them consistently if the XMPP account is still there.
     public func delete(jid: String) async -> Result<Void, Failure> {
-        guard await destroyOwnedGroups(jid) else { return .failure(.xmppUnavailable) }
-        switch await admin(.deleteUser(jid: jid)) {
-        case .completed?, .notFound?: break
-        case .alreadyExists?, .failed?, nil: return .failure(.xmppUnavailable)
-        }
         let username = String(jid.split(separator: "@").first ?? "")
         do {
             _ = try await database.pipeline([
@@ -133,39 +167,63 @@ public final class AccountService {
         }
         versions.remember(jid, nil)
         ha1s.remember(username: username, ha1: nil)
-        return .success(())
+        guard await destroyOwnedGroups(jid) else { return .failure(.xmppUnavailable) }
+        switch await admin(.deleteUser(jid: jid)) {
+        case .completed?, .notFound?: return .success(())
+        case .alreadyExists?, .failed?, nil: return .failure(.xmppUnavailable)
+        }
     }
 
     // MARK: Steps
 
-    /// The localpart when `password` is the account's password. Unknown accounts, wrong passwords and
-    /// other domains fail alike, after the same single PBKDF2 run.
-    private func checkPassword(username rawUsername: String, password: String) async -> Result<String, Failure> {
+    /// The localpart and the SASLprep'ed password when `password` is the account's password.
+    /// Unknown accounts, wrong passwords and other domains fail alike, after the same single PBKDF2 run.
+    private func checkPassword(username rawUsername: String, password: String) async -> Result<(username: String, prepared: String), Failure> {
         let username = AccountRules.loginName(rawUsername, domain: domain)
         let prepared = AccountRules.password(password)
         var stored: ScramPassword?
         if let username {
-            do {
-                let row = try await ejabberdDatabase.query(
-                    "SELECT password, serverkey, salt, iterationcount FROM users WHERE username = $1 AND server_host = $2",
-                    [username, domain])
-                stored = row.rows.first.flatMap { r in
-                    ScramPassword(password: r[0] ?? "", serverKey: r[1] ?? "", salt: r[2] ?? "", iterationCount: Int(r[3] ?? "") ?? 0)
-                }
-            } catch {
-                return .failure(.databaseUnavailable)
+            switch await storedPassword(username) {
+            case .failure(let failure): return .failure(failure)
+            case .success(let row): stored = row
             }
         }
         let candidate = stored ?? decoy
-        let matches = await Self.offLoop { candidate.matches(prepared ?? "") }
-        guard let username, stored != nil, prepared != nil, matches else { return .failure(.invalidCredentials) }
-        return .success(username)
+        guard let matches = await passwordChecks.run(key: username ?? "", { candidate.matches(prepared ?? "") }) else { return .failure(.busy) }
+        guard let username, let prepared, stored != nil, matches else { return .failure(.invalidCredentials) }
+        return .success((username, prepared))
+    }
+
+    /// Whether `username` exists (nil: no) and whether its row holds `prepared` as its password.
+    private func existingAccount(_ username: String, holds prepared: String) async -> Result<Bool?, Failure> {
+        switch await storedPassword(username) {
+        case .failure(let failure): return .failure(failure)
+        case .success(nil): return .success(nil)
+        case .success(let stored?):
+            guard let matches = await passwordChecks.run(key: username, { stored.matches(prepared) }) else { return .failure(.busy) }
+            return .success(matches)
+        }
+    }
+
+    /// ejabberd's SCRAM row for `username` on this domain, read-only.
+    private func storedPassword(_ username: String) async -> Result<ScramPassword?, Failure> {
+        do {
+            let row = try await ejabberdDatabase.query(
+                "SELECT password, serverkey, salt, iterationcount FROM users WHERE username = $1 AND server_host = $2",
+                [username, domain])
+            return .success(row.rows.first.flatMap { r in
+                ScramPassword(password: r[0] ?? "", serverKey: r[1] ?? "", salt: r[2] ?? "", iterationCount: Int(r[3] ?? "") ?? 0)
+            })
+        } catch {
+            return .failure(.databaseUnavailable)
+        }
     }
 
     /// Writes the SIP row and the credential version in one transaction; the version, or nil.
-    private func storeCredentials(_ username: String, _ password: String, bump: Bool) async -> Int64? {
+    /// `prepared` is the SASLprep'ed password: the HA1 is computed over it (docs/api.md "SIP password").
+    private func storeCredentials(_ username: String, _ prepared: String, bump: Bool) async -> Int64? {
         let jid = "\(username)@\(domain)"
-        let sip = SIPCredentials(username: username, domain: sipDomain, realm: sipDomain, password: password)
+        let sip = SIPCredentials(username: username, domain: sipDomain, realm: sipDomain, password: prepared)
         guard let results = try? await database.pipeline([sip.upsert, CredentialVersions.upsert(jid, bump: bump)]),
               let version = results.last?.value(0, "version").flatMap({ Int64($0) })
         else { return nil }
@@ -178,16 +236,5 @@ public final class AccountService {
         let jid = "\(username)@\(domain)"
         let issued = signer.issue(subject: jid, version: version, now: now())
         return Session(jid: jid, token: issued.token, expiresAt: issued.expiresAt, sipUsername: username, sipDomain: sipDomain)
-    }
-
-    /// CPU-heavy work (PBKDF2, about a millisecond) runs here, off the loop, one at a time and at a
-    /// lower priority: a login flood then takes at most one core and the loop keeps the other
-    /// (measured: bench/login_flood.py).
-    private static let passwordChecks = DispatchQueue(label: "switchboard.password-checks", qos: .utility)
-
-    private static func offLoop<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
-        await withCheckedContinuation { continuation in
-            passwordChecks.async { continuation.resume(returning: work()) }
-        }
     }
 }

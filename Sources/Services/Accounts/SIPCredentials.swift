@@ -6,7 +6,9 @@ public struct SIPCredentials: Equatable, Sendable {
     public let ha1: String
     public let ha1b: String
 
-    /// `password` as the user types it: SIP digest does no SASLprep.
+    /// `password` SASLprep'ed, as ejabberd hashes it: every spelling that logs in (NFC or NFD, a
+    /// no-break space for a space) gives the one HA1, so devices never flip it; a SIP client digests
+    /// that form (for an ASCII password, the password itself). docs/api.md "SIP password".
     public init(username: String, domain: String, realm: String, password: String) {
         self.username = username
         self.domain = domain

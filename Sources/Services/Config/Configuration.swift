@@ -65,6 +65,8 @@ public struct Configuration: Sendable {
     public var loginLimitPerUser: Int
     public var loginLimitPerAddress: Int
     public var registerLimitPerAddress: Int
+    /// Password changes per hour for one account.
+    public var passwordLimitPerAccount: Int
     public var serverVersion: String
     public var minClientVersion: String
 }

@@ -20,7 +20,8 @@ public final class GroupService {
     /// Sends an IQ from the admin component; nil when ejabberd could not be asked.
     public typealias Request = @LoopActor (XMLElement) async -> XMLElement?
 
-    public static let maximumNameBytes = 256
+    /// A group name's length in characters (code points, as XML counts them).
+    nonisolated public static let nameCharacters = 1...100
     public static let maximumMembers = 500
 
     private let domain: String
@@ -43,9 +44,7 @@ public final class GroupService {
     }
 
     public func create(owner: String, name: String, members requested: [String]) async -> Result<Group, Failure> {
-        guard !name.isEmpty, name.utf8.count <= Self.maximumNameBytes, !name.contains(where: { $0.isNewline }) else {
-            return .failure(.invalidName)
-        }
+        guard Self.isValidName(name) else { return .failure(.invalidName) }
         let members: [String]
         switch await validMembers(requested, excluding: owner) {
         case .failure(let failure): return .failure(failure)
@@ -166,12 +165,25 @@ public final class GroupService {
         return .success(Group(jid: room, name: name, owner: owner, members: XEP0045.jids(in: answer).sorted()))
     }
 
+    /// 1–100 characters of XML 1.0 text without control or bidi-override characters (CONTRACTS §1):
+    /// the name goes into the room-configuration IQ, and ejabberd closes the component stream as
+    /// not-well-formed on a character XML forbids; on a lock screen a bidi override disguises it.
+    nonisolated public static func isValidName(_ name: String) -> Bool {
+        nameCharacters.contains(name.unicodeScalars.count) && name.unicodeScalars.allSatisfy { c in
+            XMLEscaping.isXMLCharacter(c) && c.properties.generalCategory != .control && !bidiControls.contains(c.value)
+        }
+    }
+
+    /// ALM, LRM, RLM, the embeddings and overrides, and the isolates (Unicode's Bidi_Control).
+    nonisolated private static let bidiControls: Set<UInt32> = [0x061C, 0x200E, 0x200F, 0x202A, 0x202B, 0x202C, 0x202D, 0x202E, 0x2066, 0x2067, 0x2068, 0x2069]
+
     /// Local accounts only: `user@domain` with a nodeprep'ed localpart that ejabberd knows.
     private func validMembers(_ members: [String], excluding owner: String) async -> Result<[String], Failure> {
         guard members.count <= Self.maximumMembers else { return .failure(.invalidMember) }
         var localparts: [String] = []
         for member in Set(members.map { $0.lowercased() }) where member != owner {
             let parts = member.split(separator: "@", omittingEmptySubsequences: false)
+            // AccountRules bounds the localpart in bytes before nodeprep runs on it.
             guard parts.count == 2, parts[1] == domain, let local = AccountRules.username(String(parts[0])) else {
                 return .failure(.invalidMember)
             }
