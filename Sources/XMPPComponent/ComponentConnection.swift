@@ -40,8 +40,13 @@ public final class ComponentConnection {
     /// means not handled (answered `service-unavailable`).
     public var requestHandler: (@Sendable @LoopActor (XMLElement) async -> XMLElement?)?
 
+    /// Called each time the stream becomes ready (after every reconnect too).
+    public var onReady: (@LoopActor () -> Void)?
+
     public let settings: Settings
     public private(set) var isReady = false
+    /// Ids of our own pings to our own domain that came back to this connection (see ``probeDomainOwnership(probes:)``).
+    private var ownPingsSeen: Set<String> = []
     private let logger: Logger
     private var session: ComponentSession
     private var parser = XMLStreamParser()
@@ -79,11 +84,19 @@ public final class ComponentConnection {
 
     /// Sends an IQ request and waits for its result or error (an error IQ is returned, not thrown).
     public func request(_ iq: XMLElement) async throws -> XMLElement {
-        guard isReady else { throw RequestError.notConnected }
         var iq = iq
+        iq[attribute: "id"] = nextRequestID()
+        return try await send(request: iq)
+    }
+
+    private func nextRequestID() -> String {
         nextID += 1
-        let id = "\(idPrefix)-\(nextID)"
-        iq[attribute: "id"] = id
+        return "\(idPrefix)-\(nextID)"
+    }
+
+    private func send(request iq: XMLElement) async throws -> XMLElement {
+        guard isReady else { throw RequestError.notConnected }
+        let id = iq[attribute: "id"] ?? ""
         return try await withCheckedThrowingContinuation { continuation in
             let timer = LoopTimer { [unowned self] in
                 LoopActor.assumeIsolated { self.pending.removeValue(forKey: id)?.continuation.resume(throwing: RequestError.timedOut) }
@@ -162,6 +175,33 @@ public final class ComponentConnection {
         consecutiveFailures = 0
         logger.info("xmpp component connected", metadata: ["domain": "\(settings.domain)"])
         pingTimer.schedule(after: settings.pingInterval)
+        onReady?()
+    }
+
+    /// Whether another connection to ejabberd serves this component's domain too: true when it
+    /// does, false when this one alone does, nil when ejabberd did not answer enough to tell.
+    ///
+    /// ejabberd spreads the stanzas for a domain over all its connections at random (CONTRACTS §3), so
+    /// it sends `probes` pings from our domain to our domain: each comes back to us, unless another
+    /// connection gets it; that one answers, and an answer to a ping we never saw proves it exists
+    /// (with two connections, all 32 escape that with a chance of about (3/4)^32, 1e-4).
+    public func probeDomainOwnership(probes: Int = 32) async -> Bool? {
+        let ids = (0..<probes).map { _ in nextRequestID() }
+        let answered: Set<String> = await withCheckedContinuation { continuation in
+            var pending = ids.count, answered: Set<String> = []
+            for id in ids {
+                let ping = XEP0199.ping(id: id, from: settings.domain, to: settings.domain)
+                spawnOnLoop { [self] in
+                    if (try? await send(request: ping)) != nil { answered.insert(id) }
+                    pending -= 1
+                    if pending == 0 { continuation.resume(returning: answered) }
+                }
+            }
+        }
+        let seen = ownPingsSeen.intersection(ids)
+        ownPingsSeen.subtract(ids)
+        if !answered.subtracting(seen).isEmpty { return true }
+        return answered.count == probes && seen.count == probes ? false : nil
     }
 
     /// Closes the socket properly (sources first), fails every pending request, and schedules a reconnect.
@@ -225,6 +265,7 @@ public final class ComponentConnection {
         }
         guard type == "get" || type == "set" else { return }
         if XEP0199.isPing(stanza) {
+            if let id = stanza[attribute: "id"], id.hasPrefix(idPrefix + "-"), stanza[attribute: "from"] == settings.domain { ownPingsSeen.insert(id) }
             send(Stanza.result(to: stanza))
         } else if type == "get", stanza.child("query", namespace: XEP0030.infoNamespace) != nil {
             send(XEP0030.infoResult(to: stanza, identity: settings.identity, features: settings.features))

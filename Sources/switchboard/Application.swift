@@ -5,6 +5,9 @@ import Loop
 import Services
 import SIPHooks
 import XMPPComponent
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Wires the long-lived parts together and owns their lifecycle: start in dependency order, report
 /// readiness, stop in reverse on SIGTERM.
@@ -22,6 +25,8 @@ final class Application {
     private var migrated = false
     /// Set on SIGTERM: /readyz answers 503 while requests in flight finish.
     private var draining = false
+    /// Set once the start-up probe showed that no other connection serves the admin domain.
+    private var adminDomainOwned = false
 
     init(configuration: Configuration, logger: Logger) {
         self.configuration = configuration
@@ -51,6 +56,7 @@ final class Application {
         pool.start()
         if ejabberdPool !== pool { ejabberdPool.start() }
         spawnOnLoop { [self] in await migrateWhenDatabaseIsUp() }
+        adminComponent.onReady = { [weak self] in self?.checkAdminDomainOnce() }
         adminComponent.start()
         pushComponent.start()
 
@@ -74,7 +80,7 @@ final class Application {
                 guard let self, self.migrated, pool.isAvailable else { return false }
                 return (try? await pool.query("SELECT 1")) != nil
             },
-            .init(name: "xmpp_admin") { [adminComponent] in adminComponent.isReady },
+            .init(name: "xmpp_admin") { [weak self, adminComponent] in adminComponent.isReady && self?.adminDomainOwned == true },
             .init(name: "xmpp_push") { [pushComponent] in pushComponent.isReady },
             .init(name: "accepting") { [weak self] in self.map { !$0.draining } ?? false },
         ])
@@ -141,6 +147,36 @@ final class Application {
         pool.close()
         if ejabberdPool !== pool { ejabberdPool.close() }
     }
+
+    /// Each instance needs its own admin domain (CONTRACTS §3): with two connections for one domain,
+    /// ejabberd hands each of them half of the other's answers, and a register whose add-user answer
+    /// went astray could not tell what happened. So the first time the admin stream is ready, probe
+    /// for another connection, and refuse to run if there is one (exit 78, as for any configuration
+    /// problem). Until the probe passes, /readyz says the admin side is not ready.
+    private func checkAdminDomainOnce() {
+        guard !adminDomainOwned, !probingAdminDomain else { return }
+        probingAdminDomain = true
+        spawnOnLoop { [self] in
+            switch await adminComponent.probeDomainOwnership() {
+            case true?:
+                let domain = configuration.adminComponentDomain
+                logger.critical("another connection to ejabberd already serves the admin domain", metadata: ["domain": "\(domain)"])
+                Startup.printError("switchboard: configuration has 1 problem:\n  - XMPP_COMPONENT_DOMAIN: '\(domain)' is already served by another connection to ejabberd (another Switchboard instance?). Fix: give every instance its own admin component domain, with its own ejabberd_service listener (docs/xmpp.md)")
+                Glibc.exit(78)
+            case false?:
+                probingAdminDomain = false
+                adminDomainOwned = true
+                logger.info("admin domain served by this instance alone", metadata: ["domain": "\(configuration.adminComponentDomain)"])
+            case nil:
+                // ejabberd did not answer enough pings to tell: try again while the stream is up.
+                try? await Task.sleep(for: .seconds(2))
+                probingAdminDomain = false
+                if adminComponent.isReady { checkAdminDomainOnce() }
+            }
+        }
+    }
+
+    private var probingAdminDomain = false
 
     /// Applies migrations as soon as the database accepts connections, retrying until it does.
     private func migrateWhenDatabaseIsUp() async {

@@ -1,4 +1,5 @@
 """Start-up configuration checks of the real binary, and secrets kept out of logs."""
+import secrets
 import subprocess
 
 import requests
@@ -80,7 +81,7 @@ def test_the_release_binary_starts_with_a_real_shaped_apns_key_and_service_accou
 
 
 def test_broken_key_files_are_configuration_problems_with_exit_78(binary, postgres, tmp_path, fake_apns, fake_fcm):
-    env = production_environment(postgres.url, "x" * 8 + "0123456789abcdef0123456789abcdef", fake_apns=fake_apns, fake_fcm=fake_fcm)
+    env = production_environment(postgres.url, secrets.token_hex(32), fake_apns=fake_apns, fake_fcm=fake_fcm)
     (tmp_path / "google-services.json").write_text('{"project_info": {"project_id": "x"}, "client": []}')
     (tmp_path / "rsa.p8").write_text((fake_fcm.dir / "sa-key.pem").read_text())
     (tmp_path / "ca.pem").write_text("not a certificate\n")

@@ -111,6 +111,13 @@ class Ejabberd:
             self.daemon.stop(signal.SIGKILL)
             self.daemon = None
 
+    def freeze(self) -> None:
+        """SIGSTOP to the whole process group: ejabberd hangs with its sockets open (a stall, not a crash)."""
+        os.killpg(self.daemon.proc.pid, signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        os.killpg(self.daemon.proc.pid, signal.SIGCONT)
+
     def stop(self) -> None:
         if self.daemon:
             self.daemon.stop(signal.SIGTERM, timeout=15)

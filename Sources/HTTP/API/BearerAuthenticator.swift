@@ -103,7 +103,9 @@ extension RouteHandler {
             var outcome = auth.authenticate(request)
             if case .needsVersionCheck(let jid, let version) = outcome { outcome = await auth.checkVersion(jid: jid, version: version) }
             switch outcome {
-            case .accepted(let jid): return await work(request, jid)
+            case .accepted(let jid):
+                if let refusal = JSONBody.subjectRefusal(request, account: jid) { return refusal.response }
+                return await work(request, jid)
             case .rejected(let error): return error.response
             case .needsVersionCheck: return APIError.internalError.response
             }

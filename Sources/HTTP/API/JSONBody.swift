@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Services
 
 /// Decodes request bodies into the route's type, turning every decoding failure into a 400 that
 /// names the field. Unknown fields are ignored (CONTRACTS §1).
@@ -15,6 +16,22 @@ public enum JSONBody {
             return .failure(.invalidRequest(describe(error)))
         } catch {
             return .failure(.invalidRequest("The request body is not valid JSON."))
+        }
+    }
+
+    /// CONTRACTS §1: a body field `jid` that names another account than the token's is 403
+    /// `forbidden` on every authenticated route (one that is not a string: 400 naming it). Bodies
+    /// that are not JSON objects are left to the route's own decoding.
+    static func subjectRefusal(_ request: HTTPRequest, account: String) -> APIError? {
+        struct Subject: Decodable { let jid: String? }
+        guard !request.body.isEmpty else { return nil }
+        do {
+            guard let jid = try JSONDecoder().decode(Subject.self, from: Data(request.body)).jid else { return nil }
+            return AccountRules.names(jid, account: account) ? nil : .forbidden
+        } catch DecodingError.typeMismatch(_, let context) where context.codingPath.first?.stringValue == "jid" {
+            return .invalidRequest("Field 'jid' must be a string.")
+        } catch {
+            return nil  // not a JSON object: the route's own decoding answers
         }
     }
 

@@ -28,6 +28,16 @@ public enum AccountRules {
         return localpart(String(parts[0]))
     }
 
+    /// Whether a `jid` a client sent names `account` (a bare JID as tokens carry it): the domain
+    /// compared without case, the localpart as nodeprep leaves it, a resource ignored.
+    public static func names(_ jid: String, account: String) -> Bool {
+        let bare = jid.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+        let parts = bare.split(separator: "@", maxSplits: 1, omittingEmptySubsequences: false)
+        let mine = account.split(separator: "@", maxSplits: 1, omittingEmptySubsequences: false)
+        guard parts.count == 2, mine.count == 2, parts[1].lowercased() == mine[1] else { return false }
+        return localpart(String(parts[0])) == String(mine[0])
+    }
+
     /// The rate limiter's key for a login name's localpart: the account it would reach, or nil.
     public static func loginKey(_ localpart: String) -> String? { Self.localpart(localpart) }
 
