@@ -58,6 +58,8 @@ public final class XMLStreamParser {
         handler.comment = refuseComment
         handler.processingInstruction = refuseProcessingInstruction
         handler.serror = structuredError
+        // The context copies the SAX handler; the user data (self, unretained) outlives it: the
+        // context is freed in deinit.
         context = xmlCreatePushParserCtxt(&handler, Unmanaged.passUnretained(self).toOpaque(), nil, 0, nil)
         // NONET: never fetch anything; no NOENT, HUGE, DTDLOAD or DTDATTR (they would expand or load).
         xmlCtxtUseOptions(context, Int32(XML_PARSE_NONET.rawValue))

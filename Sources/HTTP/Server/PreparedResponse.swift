@@ -19,6 +19,8 @@ public final class PreparedResponse: @unchecked Sendable {
 
     /// A new MHD response with a copy of the body and every header; the caller destroys it.
     static func makeMHDResponse(_ response: HTTPResponse) -> OpaquePointer? {
+        // MUST_COPY: MHD keeps the buffer it is given past this call otherwise, and `bytes` is valid
+        // only inside the closure. Header names and values are copied by MHD_add_response_header.
         let mhdResponse = response.body.withUnsafeBytes { bytes in
             MHD_create_response_from_buffer(bytes.count, UnsafeMutableRawPointer(mutating: bytes.baseAddress),
                                             MHD_ResponseMemoryMode.RESPMEM_MUST_COPY)

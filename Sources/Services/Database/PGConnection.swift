@@ -176,6 +176,9 @@ final class PGConnection: @unchecked Sendable {
         withParameters(statement) { PQsendQueryPrepared(conn, name, $0, $1, nil, nil, 0) == 1 }
     }
 
+    /// libpq reads the parameter strings only during the send call (it copies them into its output
+    /// buffer), so copies that live for `body` are enough; strdup because Swift's own conversions
+    /// are valid for one call each.
     private func withParameters(_ statement: Statement, _ body: (Int32, [UnsafePointer<CChar>?]) -> Bool) -> Bool {
         let copies = statement.parameters.map { $0.flatMap { strdup($0) } }
         defer { copies.forEach { free($0) } }

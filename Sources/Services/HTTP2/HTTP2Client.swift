@@ -135,6 +135,10 @@ public final class HTTP2Client {
         }
         transfer.easy = easy
         let request = transfer.request
+        // Pointer lifetimes (docs: curl_easy_setopt): string options are copied by curl; the body goes
+        // in with COPYPOSTFIELDS (POSTFIELDS would keep the temporary pointer); the header slist is
+        // NOT copied, so it lives in `transfer` until curl_easy_cleanup; `transfer` itself is
+        // retained for CURLOPT_PRIVATE and released in `finish`.
         shim_easy_setopt_ptr(easy, CURLOPT_URL, request.url)
         shim_easy_setopt_long(easy, CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_2TLS))
         shim_easy_setopt_long(easy, CURLOPT_PIPEWAIT, 1)
