@@ -73,8 +73,8 @@ final class AccountServiceTests: DatabaseTestCase {
             // No answer and no row: 503, and still nothing is deleted.
             admin.commands = []
             admin.answer = { _ in nil }
-            let v1 = await service.register(username: "dave", password: "dave's password")
-            XCTAssertEqual(v1.failure, .xmppUnavailable)
+            let unanswered = await service.register(username: "dave", password: "dave's password")
+            XCTAssertEqual(unanswered.failure, .xmppUnavailable)
             XCTAssertEqual(admin.commands, [.addUser(jid: "dave@example.com", password: "dave's password")])
         }
     }
@@ -89,17 +89,17 @@ final class AccountServiceTests: DatabaseTestCase {
             }
             let late = await service.register(username: "erin", password: "erin's password")
             XCTAssertEqual(late.success?.jid, "erin@example.com")
-            let v2 = try await Self.ha1(pool, "erin")
-            XCTAssertNotNil(v2)
+            let erinHA1 = try await Self.ha1(pool, "erin")
+            XCTAssertNotNil(erinHA1)
 
             admin.commands = []
             admin.answer = { _ in nil }
             try await Self.addUsersRow(pool, "frank", password: "frank's password")  // a 503'd registration landed later
-            let v3 = await service.register(username: "frank", password: "frank's password")
-            XCTAssertEqual(v3.success?.jid, "frank@example.com")
+            let retried = await service.register(username: "frank", password: "frank's password")
+            XCTAssertEqual(retried.success?.jid, "frank@example.com")
             XCTAssertEqual(admin.commands, [], "completed from the row, ejabberd not asked again")
-            let v4 = try await Self.version(pool, "frank@example.com")
-            XCTAssertEqual(v4, "1")
+            let frankVersion = try await Self.version(pool, "frank@example.com")
+            XCTAssertEqual(frankVersion, "1")
         }
     }
 
@@ -111,14 +111,14 @@ final class AccountServiceTests: DatabaseTestCase {
                 if case .addUser(let jid, let password) = command { try? await Self.addUsersRow(pool, String(jid.prefix { $0 != "@" }), password: password) }
                 return .completed
             }
-            let v5 = await service.register(username: "gina", password: "p\u{E4}ssword one")
-            XCTAssertNotNil(v5.success)
+            let registration = await service.register(username: "gina", password: "p\u{E4}ssword one")
+            XCTAssertNotNil(registration.success)
             let registered = try await Self.ha1(pool, "gina")
             XCTAssertEqual(registered, SIPCredentials(username: "gina", domain: Self.domain, realm: Self.domain, password: "p\u{E4}ssword one").ha1)
-            let v6 = await service.login(username: "gina", password: "pa\u{308}ssword\u{A0}one")
-            XCTAssertNotNil(v6.success, "ejabberd's rule: the same password")
-            let v7 = try await Self.ha1(pool, "gina")
-            XCTAssertEqual(v7, registered)
+            let equivalentLogin = await service.login(username: "gina", password: "pa\u{308}ssword\u{A0}one")
+            XCTAssertNotNil(equivalentLogin.success, "ejabberd's rule: the same password")
+            let afterLogin = try await Self.ha1(pool, "gina")
+            XCTAssertEqual(afterLogin, registered)
         }
     }
 
@@ -130,38 +130,38 @@ final class AccountServiceTests: DatabaseTestCase {
             let jid = "hal@example.com"
             let oldHA1 = SIPCredentials(username: "hal", domain: Self.domain, realm: Self.domain, password: "old password").ha1
             let newHA1 = SIPCredentials(username: "hal", domain: Self.domain, realm: Self.domain, password: "new password").ha1
-            let v8 = await service.login(username: "hal", password: "old password")
-            XCTAssertNotNil(v8.success)
-            let v9 = try await Self.version(pool, jid)
-            XCTAssertEqual(v9, "1")
+            let firstLogin = await service.login(username: "hal", password: "old password")
+            XCTAssertNotNil(firstLogin.success)
+            let versionAtLogin = try await Self.version(pool, jid)
+            XCTAssertEqual(versionAtLogin, "1")
 
-            let v10 = await service.changePassword(jid: jid, old: "wrong password", new: "new password")
-            XCTAssertEqual(v10.failure, .invalidCredentials)
+            let wrongOld = await service.changePassword(jid: jid, old: "wrong password", new: "new password")
+            XCTAssertEqual(wrongOld.failure, .invalidCredentials)
             XCTAssertEqual(admin.commands, [], "a wrong old password changes nothing")
-            let v11 = try await Self.version(pool, jid)
-            XCTAssertEqual(v11, "1")
+            let versionAfterWrongOld = try await Self.version(pool, jid)
+            XCTAssertEqual(versionAfterWrongOld, "1")
 
             admin.answer = { _ in .failed(type: "cancel", condition: "internal-server-error") }
-            let v12 = await service.changePassword(jid: jid, old: "old password", new: "new password")
-            XCTAssertEqual(v12.failure, .xmppUnavailable)
-            let v13 = try await Self.version(pool, jid)
-            XCTAssertEqual(v13, "2", "tokens revoked")
-            let v14 = try await Self.ha1(pool, "hal")
-            XCTAssertEqual(v14, oldHA1, "refused: the old SIP password is back")
+            let refused = await service.changePassword(jid: jid, old: "old password", new: "new password")
+            XCTAssertEqual(refused.failure, .xmppUnavailable)
+            let versionAfterRefusal = try await Self.version(pool, jid)
+            XCTAssertEqual(versionAfterRefusal, "2", "tokens revoked")
+            let ha1AfterRefusal = try await Self.ha1(pool, "hal")
+            XCTAssertEqual(ha1AfterRefusal, oldHA1, "refused: the old SIP password is back")
 
             admin.answer = { _ in nil }
-            let v15 = await service.changePassword(jid: jid, old: "old password", new: "new password")
-            XCTAssertEqual(v15.failure, .xmppUnavailable)
-            let v16 = try await Self.version(pool, jid)
-            XCTAssertEqual(v16, "3")
-            let v17 = try await Self.ha1(pool, "hal")
-            XCTAssertEqual(v17, newHA1, "unanswered: the change may land; no old credential stays valid")
+            let unansweredChange = await service.changePassword(jid: jid, old: "old password", new: "new password")
+            XCTAssertEqual(unansweredChange.failure, .xmppUnavailable)
+            let versionAfterSilence = try await Self.version(pool, jid)
+            XCTAssertEqual(versionAfterSilence, "3")
+            let ha1AfterSilence = try await Self.ha1(pool, "hal")
+            XCTAssertEqual(ha1AfterSilence, newHA1, "unanswered: the change may land; no old credential stays valid")
 
             admin.answer = { _ in .completed }
             let changed = await service.changePassword(jid: jid, old: "old password", new: "new password")
             XCTAssertEqual(changed.success?.jid, jid)
-            let v18 = try await Self.version(pool, jid)
-            XCTAssertEqual(v18, "4")
+            let versionAfterChange = try await Self.version(pool, jid)
+            XCTAssertEqual(versionAfterChange, "4")
         }
     }
 
@@ -169,21 +169,21 @@ final class AccountServiceTests: DatabaseTestCase {
     func testDeleteRevokesBeforeAskingEjabberd() throws {
         try withService { service, admin, pool in
             try await Self.addUsersRow(pool, "ivy", password: "ivy's password")
-            let v19 = await service.login(username: "ivy", password: "ivy's password")
-            XCTAssertNotNil(v19.success)
+            let login = await service.login(username: "ivy", password: "ivy's password")
+            XCTAssertNotNil(login.success)
             admin.answer = { _ in nil }
-            let v20 = await service.delete(jid: "ivy@example.com")
-            XCTAssertEqual(v20.failure, .xmppUnavailable)
-            let v21 = try await Self.ha1(pool, "ivy")
-            XCTAssertNil(v21, "no SIP credentials left")
-            let v22 = try await Self.version(pool, "ivy@example.com")
-            XCTAssertNil(v22, "no token works")
+            let failedDelete = await service.delete(jid: "ivy@example.com")
+            XCTAssertEqual(failedDelete.failure, .xmppUnavailable)
+            let ha1AfterFailedDelete = try await Self.ha1(pool, "ivy")
+            XCTAssertNil(ha1AfterFailedDelete, "no SIP credentials left")
+            let versionAfterFailedDelete = try await Self.version(pool, "ivy@example.com")
+            XCTAssertNil(versionAfterFailedDelete, "no token works")
             // A login revives the account consistently; the retried delete completes.
-            let v23 = await service.login(username: "ivy", password: "ivy's password")
-            XCTAssertNotNil(v23.success)
+            let revived = await service.login(username: "ivy", password: "ivy's password")
+            XCTAssertNotNil(revived.success)
             admin.answer = { _ in .completed }
-            let v24 = await service.delete(jid: "ivy@example.com")
-            XCTAssertNotNil(v24.success)
+            let retriedDelete = await service.delete(jid: "ivy@example.com")
+            XCTAssertNotNil(retriedDelete.success)
             XCTAssertEqual(admin.commands.last, .deleteUser(jid: "ivy@example.com"))
         }
     }
