@@ -2,8 +2,8 @@ import Dispatch
 
 /// Executes jobs on ``EventLoop/queue``. It is both the serial executor of ``LoopActor`` and the task
 /// executor that every task prefers (see ``spawnOnLoop(_:)``): without that preference, each resumed
-/// continuation hops through the global pool and back, about twenty times slower (measured in
-/// ../shared/reference/swift-dispatch-c-stack.md §7).
+/// continuation hops through the global pool and back, about twenty times slower (measured:
+/// docs/loop-and-c-libraries.md).
 public final class LoopExecutor: SerialExecutor, TaskExecutor, @unchecked Sendable {
     public func enqueue(_ job: consuming ExecutorJob) {
         LoopRunQueue.shared.submit(.job(UnownedJob(job)))

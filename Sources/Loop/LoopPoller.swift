@@ -7,8 +7,8 @@ import Glibc
 /// One epoll set for every ``WatchedDescriptor``, itself watched by a single Dispatch read source.
 ///
 /// With a Dispatch source per socket, every readiness event is handed from libdispatch's manager
-/// thread to the loop thread; the loop then wakes once per event (../shared/reference/
-/// swift-dispatch-c-stack.md §4: a source per socket halved the HTTP benchmark). Here the loop wakes
+/// thread to the loop thread; the loop then wakes once per event (docs/
+/// loop-and-c-libraries.md: a source per socket halved the HTTP benchmark). Here the loop wakes
 /// once for all sockets that became ready together and handles them in one go. Level-triggered, like
 /// the sources it replaces: a handler that leaves data unread is called again.
 ///

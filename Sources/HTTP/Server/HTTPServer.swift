@@ -12,7 +12,7 @@ import Glibc
 /// One read source watches MHD's epoll fd and one timer covers MHD's own timeouts; both call
 /// `MHD_run`. A `deferred` route suspends its connection while its task runs and resumes it with the
 /// response; `MHD_run` is called right after resuming, because MHD's internal wake-up does not make
-/// the epoll fd readable for us (../shared/reference/swift-dispatch-c-stack.md §4a).
+/// the epoll fd readable for us (docs/loop-and-c-libraries.md).
 @LoopActor
 public final class HTTPServer {
     public struct Limits: Sendable {

@@ -5,7 +5,7 @@ import Loop
 import Glibc
 #endif
 
-/// One libpq connection driven by the loop (../shared/reference/swift-dispatch-c-stack.md §3).
+/// One libpq connection driven by the loop (docs/loop-and-c-libraries.md).
 ///
 /// Loop-confined: every method runs on the loop and callbacks are not `@Sendable`. Work runs one item
 /// at a time, in order: a single statement in plain mode, or a batch in pipeline mode (one implicit

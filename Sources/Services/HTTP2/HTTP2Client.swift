@@ -7,7 +7,7 @@ import Glibc
 #endif
 
 /// The outbound HTTP/2 client shared by the push providers: libcurl multi with multiplexing,
-/// driven by the loop (../shared/reference/swift-dispatch-c-stack.md §5b). One connection per host,
+/// driven by the loop (docs/loop-and-c-libraries.md). One connection per host,
 /// streams multiplexed on it; a cap on requests in flight (the rest wait in order); a deadline per
 /// request; a connection that fails or gets GOAWAY is replaced by curl on the next request, and one
 /// on which a request timed out is shut down (``retireConnections(to:)``), since curl would go on
