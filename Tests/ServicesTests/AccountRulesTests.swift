@@ -31,10 +31,10 @@ final class AccountRulesTests: XCTestCase {
         XCTAssertEqual(padded.utf8.count, 1025)
         XCTAssertNil(AccountRules.loginName(padded, domain: "example.com"))
         XCTAssertNil(AccountRules.loginName(padded + "@example.com", domain: "example.com"))
-        XCTAssertNil(AccountRules.loginKey(padded))
+        XCTAssertNil(AccountRules.localpart(padded))
         let fits = String(repeating: "\u{AD}", count: 511) + "a"
         XCTAssertEqual(AccountRules.loginName(fits, domain: "example.com"), "a", "1023 bytes still reach nodeprep")
-        XCTAssertEqual(AccountRules.loginKey(fits), "a")
+        XCTAssertEqual(AccountRules.localpart(fits), "a")
         XCTAssertNil(AccountRules.username(String(repeating: "\u{390}", count: 30_000)))
         XCTAssertNil(AccountRules.password(String(repeating: "\u{390}", count: 30_000)))
     }

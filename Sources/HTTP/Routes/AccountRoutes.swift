@@ -125,7 +125,7 @@ public final class AccountRateLimits {
         let time = now()
         if let wait = loginByAddress.attempt(address, now: time) { return wait }
         let localpart = username.split(separator: "@", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
-        return loginByUser.attempt(AccountRules.loginKey(localpart) ?? "", now: time)
+        return loginByUser.attempt(AccountRules.localpart(localpart) ?? "", now: time)
     }
 
     public func register(address: String) -> Int? { registerByAddress.attempt(address, now: now()) }

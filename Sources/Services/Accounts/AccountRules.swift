@@ -38,11 +38,9 @@ public enum AccountRules {
         return localpart(String(parts[0])) == String(mine[0])
     }
 
-    /// The rate limiter's key for a login name's localpart: the account it would reach, or nil.
-    public static func loginKey(_ localpart: String) -> String? { Self.localpart(localpart) }
-
-    /// A localpart as ejabberd would look it up (nodeprep'ed), or nil when it cannot name an account.
-    static func localpart(_ raw: String) -> String? {
+    /// A localpart as ejabberd would look it up (nodeprep'ed), or nil when it cannot name an account
+    /// (also the login rate limiter's key).
+    public static func localpart(_ raw: String) -> String? {
         guard raw.utf8.count <= maximumInputBytes, let prepared = StringPrep.nodeprep(raw),
               usernameBytes.contains(prepared.utf8.count) else { return nil }
         return prepared
