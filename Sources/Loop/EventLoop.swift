@@ -1,4 +1,4 @@
-import Dispatch
+public import Dispatch
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -38,9 +38,34 @@ public enum EventLoop {
     }
 }
 
-/// Carries a loop-confined value (a C handle, a non-Sendable closure) into a closure that Dispatch
-/// requires to be `@Sendable`. Only sound when the value is used on the loop alone.
+/// A loop-confined value (a C handle, a non-Sendable closure) that may travel through `@Sendable`
+/// closures because it is only ever touched on the loop, and that checks it: creating it, reading it
+/// and changing it trap off the loop (as swift-nio's `NIOLoopBound` does). For a value that really
+/// moves between threads once (a result computed off the loop), use ``UnsafeTransfer``.
 public struct LoopBound<T>: @unchecked Sendable {
-    public var value: T
+    private var stored: T
+
+    public init(_ value: T) {
+        EventLoop.assertOnLoop()
+        stored = value
+    }
+
+    public var value: T {
+        get {
+            EventLoop.assertOnLoop()
+            return stored
+        }
+        set {
+            EventLoop.assertOnLoop()
+            stored = newValue
+        }
+    }
+}
+
+/// A value handed from one thread to another exactly once, unchecked: the sender gives it up when it
+/// sends it. Named as unsafe because the compiler cannot see that promise; keep each use to one line
+/// of hand-off (e.g. a blocking lookup's result brought back to the loop).
+public struct UnsafeTransfer<T>: @unchecked Sendable {
+    public let value: T
     public init(_ value: T) { self.value = value }
 }

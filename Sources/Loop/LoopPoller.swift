@@ -49,7 +49,7 @@ final class LoopPoller: @unchecked Sendable {
     static let shared = LoopPoller()
 
     private let epollFD: Int32
-    private let source: DispatchSourceRead
+    private let source: any DispatchSourceRead
     private var registrations: [UInt64: Registration] = [:]
     private var nextID: UInt64 = 1
     private var events = [epoll_event](repeating: epoll_event(), count: 64)

@@ -1,4 +1,6 @@
-import HTTP
+import Crypto
+public import HTTPServer
+public import JSONAPI
 import Services
 
 /// The shared secret Kamailio sends in `X-Hook-Secret` (CONTRACTS §2). Compared as SHA-256 digests in

@@ -1,6 +1,9 @@
-import HTTP
+import Postgres
+import Codecs
+public import HTTPServer
+import JSONAPI
 import Loop
-import Services
+public import Services
 
 /// Kamailio's hooks (CONTRACTS §2): `GET /hooks/sip/ha1`, `POST /hooks/sip/call`,
 /// `POST /hooks/sip/cancel`. The secret is checked before anything else; the HA1 hook answers from

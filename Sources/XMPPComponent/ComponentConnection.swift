@@ -1,5 +1,6 @@
-import Logging
-import Loop
+public import XMPP
+public import Logging
+public import Loop
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -55,7 +56,10 @@ public final class ComponentConnection {
     private var connecting = false
     private var outbox: [UInt8] = []
     private var inbox = [UInt8](repeating: 0, count: 65536)
-    private var backoff = ReconnectBackoff()
+    /// When to try again after the connection is lost: at once the first time, then exponentially up
+    /// to 2 s (while the push domain is down, ejabberd deletes the push registration of every user it
+    /// tries to notify, CONTRACTS §3).
+    private var backoff = Backoff(initial: 0.1, cap: 2, firstRetryImmediate: true)
     private var stopped = false
     /// Requests waiting for their answer, by id, with the JID they went to: only that JID may answer.
     private var pending: [String: (continuation: CheckedContinuation<XMLElement, any Error>, timer: LoopTimer, peer: String?)] = [:]

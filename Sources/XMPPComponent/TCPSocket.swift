@@ -26,7 +26,7 @@ enum TCPSocket {
                 }
                 freeaddrinfo(found)
             }
-            let result = LoopBound(addresses)
+            let result = UnsafeTransfer(addresses)
             EventLoop.queue.async { callback.value(result.value) }
         }
     }

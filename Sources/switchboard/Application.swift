@@ -1,5 +1,11 @@
+import Postgres
+import HTTP2Client
+import XMPP
+import HTTPServer
+import Config
+import JSONAPI
+import PhoneAPI
 import FoundationEssentials
-import HTTP
 import Logging
 import Loop
 import Services
@@ -112,7 +118,7 @@ final class Application {
             return XEP0357.reply(to: iq, .accepted)
         }
 
-        let server = HTTPServer(router: router, logger: logger)
+        let server = HTTPServer(router: router, refusals: APIError.refusals, logger: logger)
         try server.start(host: configuration.http.host, port: configuration.http.port)
         self.server = server
         logger.info("listening", metadata: ["http": "\(configuration.http.host):\(server.port)"])
@@ -184,7 +190,7 @@ final class Application {
         while !migrated {
             if pool.isAvailable {
                 do {
-                    let applied = try await Migrations.apply(to: pool)
+                    let applied = try await MigrationRunner.apply(SchemaMigrations.all, to: pool)
                     migrated = true
                     logger.info("migrations up to date", metadata: ["applied": "\(applied)"])
                     return

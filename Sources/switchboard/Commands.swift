@@ -1,3 +1,6 @@
+import Logging
+import Postgres
+import Config
 import ArgumentParser
 import Dispatch
 import FoundationEssentials
@@ -58,7 +61,7 @@ struct Migrate: ParsableCommand {
             pool.start()
             while !pool.isAvailable, Date() < deadline { try? await Task.sleep(for: .milliseconds(50)) }
             do {
-                box.value = .success(try await Migrations.apply(to: pool))
+                box.value = .success(try await MigrationRunner.apply(SchemaMigrations.all, to: pool))
             } catch {
                 box.value = .failure(error)
             }

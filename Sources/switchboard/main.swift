@@ -1,1 +1,3 @@
+import ArgumentParser
+
 SwitchboardCommand.main()

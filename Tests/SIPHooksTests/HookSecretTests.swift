@@ -1,4 +1,5 @@
-import HTTP
+import JSONAPI
+import HTTPServer
 @testable import SIPHooks
 import XCTest
 

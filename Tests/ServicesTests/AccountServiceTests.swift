@@ -1,9 +1,13 @@
+import Codecs
+import Crypto
+import Postgres
+import XMPP
 import Foundation
 import Logging
 import Loop
 import Services
+import SwitchboardTesting
 import XCTest
-import XMPPComponent
 
 /// AccountService against a real PostgreSQL, with ejabberd's admin commands scripted: the
 /// register, password-change and delete rules of docs/api.md ("no half-done states on a 5xx").
@@ -42,7 +46,7 @@ final class AccountServiceTests: DatabaseTestCase {
     /// A fresh schema with Switchboard's tables and ejabberd's `users`, and a service on it.
     private func withService(_ body: @escaping @Sendable @LoopActor (AccountService, ScriptedAdmin, DatabasePool) async throws -> Void) throws {
         try withFreshSchema { pool, _ in
-            _ = try await Migrations.apply(to: pool)
+            _ = try await MigrationRunner.apply(SchemaMigrations.all, to: pool)
             _ = try await pool.query("CREATE TABLE users (username text NOT NULL, server_host text NOT NULL, password text NOT NULL, serverkey text NOT NULL DEFAULT '', salt text NOT NULL DEFAULT '', iterationcount integer NOT NULL DEFAULT 0, PRIMARY KEY (server_host, username))")
             let admin = ScriptedAdmin()
             let clock: @Sendable () -> Double = { Date().timeIntervalSince1970 }

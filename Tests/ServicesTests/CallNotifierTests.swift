@@ -1,7 +1,9 @@
+import Postgres
 import Foundation
 import Logging
 import Loop
 import Services
+import SwitchboardTesting
 import XCTest
 
 /// CallNotifier's bookkeeping in `sip_calls` against a real PostgreSQL (fresh schema, migrations
@@ -10,7 +12,7 @@ import XCTest
 final class CallNotifierTests: DatabaseTestCase {
     @LoopActor
     private static func prepare(_ pool: DatabasePool) async throws {
-        _ = try await Migrations.apply(to: pool)
+        _ = try await MigrationRunner.apply(SchemaMigrations.all, to: pool)
         _ = try await pool.query("""
             INSERT INTO push_registrations (device_uuid, jid, platform, push_token, voip_token, app_id, node, secret) VALUES
                 ('d-ios', 'bob@example.com', 'ios', '\(String(repeating: "ab", count: 32))', '\(String(repeating: "cd", count: 32))', 'com.example.phone', 'n1', 's1'),

@@ -1,5 +1,6 @@
 import Foundation
 import Services
+import SwitchboardTesting
 import XCTest
 
 final class ClientTokenTests: XCTestCase {

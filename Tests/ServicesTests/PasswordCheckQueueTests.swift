@@ -1,6 +1,7 @@
 import Foundation
 import Loop
 import Services
+import SwitchboardTesting
 import XCTest
 
 /// The PBKDF2 queue is fair between accounts and bounded (docs/api.md "password").

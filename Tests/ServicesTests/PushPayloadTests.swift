@@ -1,6 +1,9 @@
+import Codecs
+import Crypto
+import XMPP
 import Foundation
 @testable import Services
-@testable import XMPPComponent
+import SwitchboardTesting
 import XCTest
 
 final class PushPayloadTests: XCTestCase {
@@ -131,9 +134,9 @@ final class RetryPolicyTests: XCTestCase {
         for ignored in [nil, "", "-5", "inf", "nan", "soon", "2 s", "Tue, 14 Jul 2026 03:33:50 PST", "2026-07-14T03:33:50Z"] {
             XCTAssertNil(RetryAfter.seconds(ignored, now: now), ignored ?? "nil")
         }
-        XCTAssertEqual(RetryAfter.httpDate("Thu, 01 Jan 1970 00:00:00 GMT"), 0)
-        XCTAssertEqual(RetryAfter.httpDate("Sun, 29 Feb 2032 12:00:00 GMT"), 1_961_668_800)
-        XCTAssertEqual(RetryAfter.httpDate("Fri, 31 Dec 1999 23:59:59 GMT"), 946_684_799)
+        XCTAssertEqual(HTTPDate.seconds("Thu, 01 Jan 1970 00:00:00 GMT"), 0)
+        XCTAssertEqual(HTTPDate.seconds("Sun, 29 Feb 2032 12:00:00 GMT"), 1_961_668_800)
+        XCTAssertEqual(HTTPDate.seconds("Fri, 31 Dec 1999 23:59:59 GMT"), 946_684_799)
         XCTAssertEqual(ProviderOutcome.fcm(status: 503, body: nil, retryAfter: "7"), .retry(after: 7))
     }
 

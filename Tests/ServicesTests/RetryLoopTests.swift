@@ -1,6 +1,7 @@
 import Foundation
 import Loop
 @testable import Services
+import SwitchboardTesting
 import XCTest
 
 /// The retry loop of push delivery with a fake clock: sleeping advances the fake time at once.

@@ -1,3 +1,4 @@
+import XMPP
 import Foundation
 import Logging
 import Loop
@@ -109,7 +110,7 @@ final class ComponentConnectionTests: XCTestCase {
         let connection = EventLoop.queue.sync {
             LoopActor.assumeIsolated { ComponentConnection(settings: Self.settings(port: server.port, secret: "right"), logger: Logger(label: "t")) }
         }
-        let box = LoopBound(connection)
+        let box = UnsafeTransfer(connection)
         EventLoop.queue.sync { LoopActor.assumeIsolated { box.value.start() } }
         waitUntil("ready") { box.value.isReady }
 
@@ -142,7 +143,7 @@ final class ComponentConnectionTests: XCTestCase {
         let server = SilentServer(secret: "right")
         var settings = Self.settings(port: server.port, secret: "right")
         settings.requestTimeout = 5
-        let box = LoopBound(EventLoop.queue.sync {
+        let box = UnsafeTransfer(EventLoop.queue.sync {
             LoopActor.assumeIsolated { ComponentConnection(settings: settings, logger: Logger(label: "t")) }
         })
         EventLoop.queue.sync { LoopActor.assumeIsolated { box.value.start() } }
@@ -171,7 +172,7 @@ final class ComponentConnectionTests: XCTestCase {
 
     func testWrongSecretIsRetriedWithoutEverBecomingReady() {
         let server = SilentServer(secret: "right")
-        let box = LoopBound(EventLoop.queue.sync {
+        let box = UnsafeTransfer(EventLoop.queue.sync {
             LoopActor.assumeIsolated { ComponentConnection(settings: Self.settings(port: server.port, secret: "wrong"), logger: Logger(label: "t")) }
         })
         EventLoop.queue.sync { LoopActor.assumeIsolated { box.value.start() } }

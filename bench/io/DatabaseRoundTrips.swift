@@ -8,7 +8,7 @@ import CLibPQ
 import Dispatch
 import Logging
 import Loop
-import Services
+import Postgres
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -143,7 +143,7 @@ private func runPlainClient() -> RoundTrips {
         let (latencies, run) = await runPool(pool)
         print(summary("DatabasePool on the loop, round \(round)", latencies, run))
         let plain = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(returning: LoopBound(runPlain())) }
+            DispatchQueue.global().async { continuation.resume(returning: UnsafeTransfer(runPlain())) }
         }.value
         print(summary("plain libpq PQexecPrepared, round \(round)", plain.0, plain.1))
     }

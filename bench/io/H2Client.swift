@@ -4,10 +4,10 @@
 //   switchboard-io-bench h2 URL CA_FILE REQUESTS WINDOW ROUNDS
 // Prints, per round and client: requests/s and CPU microseconds per request (this process).
 import CCurl
-import CShims
+import CCurlShims
 import Dispatch
 import Loop
-import Services
+import HTTP2Client
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -2,7 +2,10 @@
 //   swift run -c release switchboard-bench
 // Prints nanoseconds per call for each; compare runs on the same machine only.
 import Dispatch
+import Codecs
+import Crypto
 import Services
+import XMPP
 
 @inline(never) func measure(_ name: String, iterations: Int = 200_000, _ body: () -> Int) {
     var sink = 0
@@ -37,7 +40,6 @@ measure("TURN credentials + JSON") {
 
 // XMPP stream parser: stanzas per second for a push-publish IQ (about 1.2 KB, the largest stanza
 // ejabberd sends us) and a small result IQ, fed in 1-byte, 64-byte and 4 KiB chunks.
-import XMPPComponent
 
 func parserThroughput(_ name: String, stanza: String, count: Int, chunk: Int) {
     let header = Array("<stream:stream xmlns='jabber:component:accept' xmlns:stream='http://etherx.jabber.org/streams' id='1'>".utf8)

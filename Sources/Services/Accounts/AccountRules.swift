@@ -1,3 +1,5 @@
+import Crypto
+
 /// What a username and a password must be (CONTRACTS §1), checked before anything is sent to
 /// ejabberd: its add-user crashes, instead of answering, on a password SASLprep rejects or one over
 /// 1023 bytes.

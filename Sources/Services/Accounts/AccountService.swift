@@ -1,6 +1,8 @@
-import Logging
-import Loop
-import XMPPComponent
+import Crypto
+public import Postgres
+public import XMPP
+public import Logging
+public import Loop
 
 /// Accounts (CONTRACTS §1): registration, password change and deletion through XEP-0133 plus the
 /// SIP row and the credential version; login checked against ejabberd's own SCRAM row. Every step

@@ -1,4 +1,5 @@
-import Loop
+public import Postgres
+public import Loop
 
 /// Each account's credential version (table `account_credentials`): tokens carry the version they
 /// were issued under and stop working once it moves on (password change) or the account is deleted.

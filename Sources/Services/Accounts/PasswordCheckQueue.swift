@@ -1,6 +1,6 @@
 import Dispatch
-import FoundationEssentials
-import Loop
+public import FoundationEssentials
+public import Loop
 
 /// Where the CPU-heavy password work runs (PBKDF2, about a millisecond each): off the loop, on
 /// `workers` threads at a lower priority, so a login flood takes at most those cores and the loop

@@ -1,6 +1,9 @@
-import Logging
-import Loop
-import XMPPComponent
+import Codecs
+import Crypto
+public import Postgres
+public import XMPP
+public import Logging
+public import Loop
 
 /// Groups (CONTRACTS §1) are members-only MUC rooms that the admin component creates and manages
 /// without joining. ejabberd holds the memberships; the `groups` table holds owner and name.
@@ -50,7 +53,7 @@ public final class GroupService {
         case .failure(let failure): return .failure(failure)
         case .success(let valid): members = valid
         }
-        let room = "\(Base32.random(bytes: 10))@\(mucDomain)"
+        let room = "\(Base32.encode(SecureRandom.bytes(10)))@\(mucDomain)"
         guard await succeeded(XEP0045.createRoom(room, name: name, from: component)) else { return .failure(.xmppUnavailable) }
         let ownerSet = await succeeded(XEP0045.setAffiliation("owner", of: [owner], in: room, from: component))
         let membersSet = members.isEmpty ? true : await succeeded(XEP0045.setAffiliation("member", of: members, in: room, from: component))

@@ -1,4 +1,7 @@
-import Loop
+import Codecs
+import Crypto
+public import HTTP2Client
+public import Loop
 
 /// FCM HTTP v1 (CONTRACTS §4): an OAuth2 access token from the service account (RS256 JWT-bearer
 /// grant to its `token_uri`), cached until 5 minutes before it expires and fetched once however

@@ -1,3 +1,6 @@
+import Codecs
+public import Crypto
+
 /// The service-account key file Google issues for FCM HTTP v1 (pretty-printed JSON with `type`,
 /// `project_id`, `private_key_id`, `private_key`, `client_email`, `client_id`, `auth_uri`,
 /// `token_uri`, …). Switchboard needs four of them; `private_key` is a PKCS#8 RSA key in PEM.

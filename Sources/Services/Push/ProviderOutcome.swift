@@ -1,3 +1,5 @@
+public import Codecs
+
 /// Every provider answer, classified into the few cases that drive behaviour (as Sygnal does): the
 /// retry policy, token clean-up and the XMPP answer all follow from the case alone.
 public enum ProviderOutcome: Equatable, Sendable {

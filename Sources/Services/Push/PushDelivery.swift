@@ -1,5 +1,8 @@
-import Logging
-import Loop
+import Codecs
+import Crypto
+public import Postgres
+public import Logging
+public import Loop
 
 /// Delivery policy of CONTRACTS §4: each push is tried at most 4 times (3 retries) with jittered
 /// exponential backoff that honours Retry-After, never past its deadline; a dead token is cleared
@@ -113,9 +116,10 @@ public final class PushDelivery {
 
 /// Jittered exponential backoff: 0.2 s, 0.4 s, 0.8 s … (50–100 % each), or Retry-After when longer.
 enum RetryDelay {
+    static let backoff = Backoff(initial: 0.2)
+
     static func next(attempt: Int, retryAfter: Double?, random: Double = Double.random(in: 0.5...1.0)) -> Double {
-        let backoff = 0.2 * Double(1 << min(attempt, 10)) * random
-        return max(backoff, retryAfter ?? 0)
+        max(backoff.delay(attempt: attempt, random: random), retryAfter ?? 0)
     }
 }
 
@@ -126,7 +130,6 @@ enum UUIDString {
         var bytes = SecureRandom.bytes(16)
         bytes[6] = bytes[6] & 0x0F | 0x40
         bytes[8] = bytes[8] & 0x3F | 0x80
-        let digits = Array("0123456789abcdef".utf8)
         return String(unsafeUninitializedCapacity: 36) { buffer in
             var at = 0
             for (index, byte) in bytes.enumerated() {
@@ -134,8 +137,8 @@ enum UUIDString {
                     buffer[at] = UInt8(ascii: "-")
                     at += 1
                 }
-                buffer[at] = digits[Int(byte >> 4)]
-                buffer[at + 1] = digits[Int(byte & 0x0F)]
+                buffer[at] = Hex.lowercaseDigits[Int(byte >> 4)]
+                buffer[at + 1] = Hex.lowercaseDigits[Int(byte & 0x0F)]
                 at += 2
             }
             return at

@@ -1,3 +1,6 @@
+public import Codecs
+public import Crypto
+
 /// What reaches phones (CONTRACTS §4): one notification kind per use, with the APNs headers and
 /// payload and the FCM data of each. Pure builders; providers send them.
 public enum PushKind: Equatable, Sendable {

@@ -1,6 +1,9 @@
-import Logging
-import Loop
-import XMPPComponent
+import Codecs
+import Crypto
+public import Postgres
+public import XMPP
+public import Logging
+public import Loop
 
 /// Devices registered for pushes (CONTRACTS §1 `/push/register`, table `push_registrations`) and the
 /// XEP-0357 app server's answer to a publish for one of their nodes (CONTRACTS §3).
@@ -78,7 +81,7 @@ public final class PushRegistrations {
                 push_token_dead_at = NULL, voip_token_dead_at = NULL, updated_at = now()
             RETURNING node, secret
             """, [device.uuid, jid, device.platform.rawValue, device.pushToken, device.voipToken, device.appID,
-                  device.environment.rawValue, Base32.random(bytes: 15), Base64.urlEncoded(SecureRandom.bytes(24))])
+                  device.environment.rawValue, Base32.encode(SecureRandom.bytes(15)), Base64.urlEncoded(SecureRandom.bytes(24))])
         guard let node = result.value(0, "node"), let secret = result.value(0, "secret") else {
             throw .server(sqlState: "", message: "no row returned")
         }

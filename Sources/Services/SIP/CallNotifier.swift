@@ -1,5 +1,6 @@
-import Logging
-import Loop
+public import Postgres
+public import Logging
+public import Loop
 
 /// The wake-up pushes of SIP calls (CONTRACTS §2): a VoIP push to every iOS device's PushKit token
 /// and a high-priority data push to every Android device of the callee, queued and never waited on.

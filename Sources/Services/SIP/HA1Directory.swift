@@ -1,4 +1,5 @@
-import Loop
+public import Postgres
+public import Loop
 
 /// The digest HA1 of each SIP account (table `subscriber`, CONTRACTS §2), for Kamailio's auth hook,
 /// which blocks a SIP worker while it waits: answered from memory whenever possible.

@@ -1,3 +1,6 @@
+public import Codecs
+public import Crypto
+
 /// TURN REST credentials for coturn's `use-auth-secret` (draft-uberti-behave-turn-rest):
 /// username `<expiry unix s>:<jid>`, password base64(HMAC-SHA1(secret, username)).
 public struct TurnCredentials: Equatable, Sendable {

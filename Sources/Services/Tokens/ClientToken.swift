@@ -1,3 +1,6 @@
+import Codecs
+import Crypto
+
 /// Client session tokens: compact JWS with HS256 (RFC 7519), claims `sub` (the account's bare JID),
 /// `iat`, `exp` and `ver`, the account's credential version when the token was issued (a password
 /// change or deletion moves the version on, which revokes older tokens: `CredentialVersions`).
@@ -10,10 +13,15 @@ public struct ClientTokenSigner: Sendable {
     public static let allowedClockSkewSeconds: Int64 = 60
 
     private let key: HMACKey
-    private static let header = Base64.urlEncoded(Array(#"{"alg":"HS256","typ":"JWT"}"#.utf8))
-    private static let headerBytes = Array(header.utf8)
+    /// `{"alg":"HS256","typ":"JWT"}`, encoded once.
+    private let header: String
+    private let headerBytes: [UInt8]
 
-    public init(secret: String) { key = HMACKey(.sha256, key: secret) }
+    public init(secret: String) {
+        key = HMACKey(.sha256, key: secret)
+        header = JWS.encodedHeader(for: key)
+        headerBytes = Array(header.utf8)
+    }
 
     public struct Issued: Sendable, Equatable {
         public let token: String
@@ -24,8 +32,7 @@ public struct ClientTokenSigner: Sendable {
         let expiresAt = now + Self.lifetimeSeconds
         let claims = JSONValue.object([("sub", .string(subject)), ("iat", .int64(now)), ("exp", .int64(expiresAt)),
                                        ("ver", .int64(version))])
-        let signingInput = Self.header + "." + Base64.urlEncoded(claims.bytes)
-        return Issued(token: signingInput + "." + signature(of: signingInput), expiresAt: expiresAt)
+        return Issued(token: JWS.sign(encodedHeader: header, claims: claims, with: key), expiresAt: expiresAt)
     }
 
     public enum Rejection: Error, Equatable, Sendable {
@@ -53,7 +60,7 @@ public struct ClientTokenSigner: Sendable {
         guard dots.count == 2, dots[0] > 0, dots[1] > dots[0] + 1 else { return .failure(.malformed) }
         let header = bytes[..<dots[0]], payload = bytes[(dots[0] + 1)..<dots[1]], signature = bytes[(dots[1] + 1)...]
         // Our header and PyJWT's are byte-identical; only other encodings need a JSON parse.
-        if !header.elementsEqual(Self.headerBytes) {
+        if !header.elementsEqual(headerBytes) {
             guard let headerJSON = Base64.urlDecoded(header), let parsed = try? JSONValue.parse(headerJSON, maximumDepth: 4)
             else { return .failure(.malformed) }
             guard parsed["alg"]?.stringValue == "HS256" else { return .failure(.unsupportedAlgorithm) }
@@ -69,10 +76,6 @@ public struct ClientTokenSigner: Sendable {
         guard expiresAt > now else { return .failure(.expired) }
         guard issuedAt <= now + Self.allowedClockSkewSeconds else { return .failure(.notYetValid) }
         return .success(VerifiedClaims(subject: subject, expiresAt: expiresAt, version: version))
-    }
-
-    private func signature(of signingInput: String) -> String {
-        String(decoding: signatureBytes(of: Array(signingInput.utf8)), as: UTF8.self)
     }
 
     private func signatureBytes(of signingInput: [UInt8]) -> [UInt8] {

@@ -1,0 +1,22 @@
+/// Lower-case RFC 4648 base32 without padding (random room names and push nodes: see their callers).
+public enum Base32 {
+    private static let alphabet = Array("abcdefghijklmnopqrstuvwxyz234567".utf8)
+
+    public static func encode(_ bytes: [UInt8]) -> String {
+        var out: [UInt8] = []
+        var buffer: UInt32 = 0
+        var bits = 0
+        for byte in bytes {
+            buffer = buffer << 8 | UInt32(byte)
+            bits += 8
+            while bits >= 5 {
+                bits -= 5
+                out.append(alphabet[Int(buffer >> UInt32(bits) & 31)])
+            }
+        }
+        if bits > 0 { out.append(alphabet[Int(buffer << UInt32(5 - bits) & 31)]) }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    public static func isDigit(_ c: UInt8) -> Bool { alphabet.contains(c) }
+}

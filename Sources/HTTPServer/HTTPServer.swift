@@ -1,0 +1,301 @@
+import CMHD
+import CMHDShims
+public import Logging
+public import Loop
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The HTTP/1.1 server: libmicrohttpd in external epoll mode, driven by the loop.
+///
+/// One read source watches MHD's epoll fd and one timer covers MHD's own timeouts; both call
+/// `MHD_run`. A `deferred` route suspends its connection while its task runs and resumes it with the
+/// response; `MHD_run` is called right after resuming, because MHD's internal wake-up does not make
+/// the epoll fd readable for us (docs/loop-and-c-libraries.md).
+@LoopActor
+public final class HTTPServer {
+    public struct Limits: Sendable {
+        /// Bodies over this are refused with 413 (CONTRACTS §1).
+        public var maximumBodyBytes = 64 * 1024
+        /// Open connections at once; past it MHD refuses new ones (below a typical fd limit of 65536).
+        public var connectionLimit: UInt32 = 10_000
+        /// Per-connection pool for the request line, headers and I/O buffers; bodies are copied out of
+        /// it as they arrive, so this bounds header size (about 12 KiB of headers fit). MHD zeroes the
+        /// whole pool after every request, so a larger pool costs time on every request (measured:
+        /// 32 KiB made memset the largest user-space cost of a small GET).
+        public var connectionMemoryBytes = 16 * 1024
+        /// A connection idle (or stalled mid-request) this long is closed.
+        public var idleTimeoutSeconds: UInt32 = 30
+        public init() {}
+    }
+
+    private let router: Router
+    private let limits: Limits
+    private let refusals: ServerRefusal.Responder
+    private let logger: Logger
+    private var daemon: OpaquePointer?
+    private var epoll: WatchedDescriptor?
+    private var timer: LoopTimer?
+
+    /// `refusals` shapes what the server answers by itself (404, 405, 413): the API layer's error
+    /// bodies; the server knows none.
+    public init(router: Router, limits: Limits = Limits(), refusals: @escaping ServerRefusal.Responder = ServerRefusal.plainText,
+                logger: Logger) {
+        self.router = router
+        self.limits = limits
+        self.refusals = refusals
+        self.logger = logger
+    }
+
+    /// The bound port (useful when started on port 0).
+    public private(set) var port: UInt16 = 0
+
+    public enum StartError: Error, CustomStringConvertible {
+        case badAddress(String)
+        case cannotListen(String, UInt16)
+        public var description: String {
+            switch self {
+            case .badAddress(let host): return "'\(host)' is not an address this machine can listen on"
+            case .cannotListen(let host, let port): return "cannot listen on \(host):\(port) (in use, or not permitted)"
+            }
+        }
+    }
+
+    public func start(host: String, port: UInt16) throws {
+        guard let address = SocketAddress(host: host, port: port) else { throw StartError.badAddress(host) }
+        let context = Unmanaged.passUnretained(self).toOpaque()
+        let mhdLimits = shim_mhd_limits(
+            connection_limit: limits.connectionLimit,
+            connection_memory_limit: limits.connectionMemoryBytes,
+            connection_timeout_s: limits.idleTimeoutSeconds,
+            per_ip_connection_limit: 0)  // clients may all come through one load balancer
+        let started = address.withSockaddr { shim_mhd_start($0, mhdLimits, accessHandler, completedHandler, logHandler, context) }
+        guard let started else { throw StartError.cannotListen(host, port) }
+        daemon = started
+        self.port = shim_mhd_bound_port(started)
+        timer = LoopTimer { [unowned self] in LoopActor.assumeIsolated { self.run() } }
+        epoll = WatchedDescriptor(fd: shim_mhd_epoll_fd(started), onReadable: { [unowned self] in
+            LoopActor.assumeIsolated { self.run() }
+        })
+        run()
+    }
+
+    /// Requests that carry a body or run async work, from their headers until MHD is done with them.
+    public private(set) var exchangesInFlight = 0
+
+    /// For a graceful stop: closes the listening socket at once (new connections are refused, so a
+    /// load balancer or Kamailio's dispatcher moves on), keeps serving the connections already open,
+    /// and returns once no request is in flight or after `seconds`.
+    public func drain(within seconds: Double) async {
+        guard let daemon else { return }
+        let listener = MHD_quiesce_daemon(daemon)
+        if listener >= 0 { close(listener) }
+        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+        while exchangesInFlight > 0, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
+    /// Stops listening and closes every connection.
+    public func stop() {
+        guard let daemon else { return }
+        self.daemon = nil
+        timer?.disarm()
+        let box = LoopBound(daemon)
+        epoll?.close { MHD_stop_daemon(box.value) }
+        epoll = nil
+    }
+
+    /// Lets MHD do all the work that is ready, then re-arms the timer for MHD's next timeout.
+    func run() {
+        guard let daemon else { return }
+        MHD_run(daemon)
+        var milliseconds: UInt64 = 0
+        if MHD_get_timeout(daemon, &milliseconds) == MHD_Result.YES {
+            timer?.schedule(after: Double(milliseconds) / 1000)
+        } else {
+            timer?.disarm()
+        }
+    }
+
+    // MARK: Requests
+
+    /// MHD's access handler: called once with the headers, once per body chunk, once at the end,
+    /// and once more after a suspended connection is resumed.
+    func handle(_ connection: OpaquePointer, url: String, method: String,
+                uploadData: UnsafePointer<CChar>?, uploadSize: UnsafeMutablePointer<Int>,
+                state: UnsafeMutablePointer<UnsafeMutableRawPointer?>) -> MHD_Result {
+        guard let raw = state.pointee else { return firstCall(connection, url: url, method: method, state: state) }
+        if let route = Self.routeMarked(raw) {
+            return answerWithoutBody(connection, url: url, method: method, route: route, state: state)
+        }
+        let exchange = Unmanaged<Exchange>.fromOpaque(raw).takeUnretainedValue()
+        if uploadSize.pointee > 0 {
+            let size = uploadSize.pointee
+            uploadSize.pointee = 0
+            exchange.receivedBytes += size
+            guard !exchange.answered else { return MHD_Result.YES }  // discarding the rest of a refused body
+            guard exchange.receivedBytes <= limits.maximumBodyBytes else {
+                // A body without Content-Length ran over the limit. MHD can queue a response only
+                // before or after the body, so discard the rest and answer 413 at its end; a client
+                // that keeps sending far past the limit is cut off instead.
+                if exchange.receivedBytes > 16 * limits.maximumBodyBytes { return MHD_Result.NO }
+                exchange.body = []
+                exchange.response = refusals(.payloadTooLarge(limit: limits.maximumBodyBytes))
+                return MHD_Result.YES
+            }
+            uploadData.map { exchange.body.append(contentsOf: UnsafeRawBufferPointer(start: $0, count: size)) }
+            return MHD_Result.YES
+        }
+        if let response = exchange.response { return queue(response, on: connection) }
+        guard !exchange.started else { return MHD_Result.YES }
+        return perform(exchange.dispatch(refusals), for: exchange, on: connection)
+    }
+
+    /// Queues an answer now, or suspends the connection while `work` runs and resumes it with the
+    /// answer, which MHD then collects from the exchange on its next call.
+    private func perform(_ outcome: RouteOutcome, for exchange: Exchange, on connection: OpaquePointer) -> MHD_Result {
+        switch outcome {
+        case .answered(let response):
+            return queue(response, on: connection)
+        case .running(let work):
+            exchange.started = true
+            MHD_suspend_connection(connection)
+            let suspended = LoopBound(connection)
+            spawnOnLoop { [self] in
+                exchange.response = await work()
+                MHD_resume_connection(suspended.value)
+                self.run()
+            }
+            return MHD_Result.YES
+        }
+    }
+
+    /// Headers are in. A request with a body, or for a deferred route, gets an ``Exchange`` to collect
+    /// the body and run the handler. A request without a body for a fixed or immediate route (or a
+    /// 404/405) needs no state: it is marked (``marker(route:)``) and answered on MHD's next call.
+    /// (Queueing the answer in this first call would make MHD close the connection, since it cannot
+    /// tell the body is empty.) A declared body over the limit gets its 413 at once.
+    private func firstCall(_ connection: OpaquePointer, url: String, method: String,
+                           state: UnsafeMutablePointer<UnsafeMutableRawPointer?>) -> MHD_Result {
+        let httpMethod = HTTPMethod(rawValue: method)
+        let match = router.match(httpMethod, url)
+        let declaredLength = HTTPRequest.lookup(connection, .HEADER_KIND, "Content-Length").flatMap { Int($0) } ?? 0
+        let hasBody = declaredLength > 0 || HTTPRequest.lookup(connection, .HEADER_KIND, "Transfer-Encoding") != nil
+        switch match {
+        case .found(.fixed, _, let route) where !hasBody, .found(.immediate, _, let route) where !hasBody,
+             .found(.adaptive, _, let route) where !hasBody:
+            state.pointee = Self.marker(route: route)
+            return MHD_Result.YES
+        case .notFound where !hasBody, .methodNotAllowed where !hasBody:
+            state.pointee = Self.marker(route: nil)
+            return MHD_Result.YES
+        default:
+            let exchange = Exchange(method: httpMethod, path: url, connection: connection, match: match)
+            state.pointee = Unmanaged.passRetained(exchange).toOpaque()
+            exchangesInFlight += 1
+            guard let early = Self.earlyError(match, declaredLength: declaredLength, limit: limits.maximumBodyBytes) else {
+                return MHD_Result.YES
+            }
+            exchange.answered = true
+            return queue(refusals(early), on: connection)
+        }
+    }
+
+    private static func earlyError(_ match: Router.Match, declaredLength: Int, limit: Int) -> ServerRefusal? {
+        switch match {
+        case .notFound: return .notFound
+        case .methodNotAllowed(let allowed): return .methodNotAllowed(allowed: allowed)
+        case .found: return declaredLength > limit ? .payloadTooLarge(limit: limit) : nil
+        }
+    }
+
+    /// Answers a request marked in ``firstCall``: `route` is the matched route, or -1 for a 404/405.
+    private func answerWithoutBody(_ connection: OpaquePointer, url: String, method: String, route: Int,
+                                   state: UnsafeMutablePointer<UnsafeMutableRawPointer?>) -> MHD_Result {
+        if route >= 0, let httpMethod = HTTPMethod(rawValue: method) {
+            switch router.handler(ofRoute: route) {
+            case .fixed(let prepared):
+                return MHD_queue_response(connection, UInt32(prepared.response.status), prepared.mhdResponse())
+            case .immediate(let answer):
+                var request = HTTPRequest(method: httpMethod, path: url, connection: connection, body: [])
+                request.pathParameters = router.parameters(ofRoute: route, path: url)
+                return queue(answer(request), on: connection)
+            case .adaptive(let decide):
+                var request = HTTPRequest(method: httpMethod, path: url, connection: connection, body: [])
+                request.pathParameters = router.parameters(ofRoute: route, path: url)
+                let outcome = decide(request)
+                if case .answered(let response) = outcome { return queue(response, on: connection) }
+                // Async after all: from now on the request needs an exchange to hold its answer.
+                let exchange = Exchange(method: httpMethod, path: url, connection: connection,
+                                        match: .found(router.handler(ofRoute: route), parameters: request.pathParameters, route: route))
+                state.pointee = Unmanaged.passRetained(exchange).toOpaque()
+                exchangesInFlight += 1
+                return perform(outcome, for: exchange, on: connection)
+            case .deferred:
+                break  // never marked
+            }
+        }
+        let match = router.match(HTTPMethod(rawValue: method), url)
+        return queue(refusals(Self.earlyError(match, declaredLength: 0, limit: 0) ?? .internalError), on: connection)
+    }
+
+    /// State for a request that needs none of its own (see ``firstCall``): an odd pointer value that
+    /// carries the matched route's index (or -1), so the second call need not match again. Real
+    /// `Exchange` pointers are aligned, hence even; neither kind of marker is ever dereferenced.
+    private static func marker(route: Int?) -> UnsafeMutableRawPointer {
+        UnsafeMutableRawPointer(bitPattern: ((route ?? -1) + 1) << 1 | 1)!
+    }
+
+    private static func routeMarked(_ state: UnsafeMutableRawPointer) -> Int? {
+        let bits = Int(bitPattern: state)
+        return bits & 1 == 1 ? (bits >> 1) - 1 : nil
+    }
+
+    private func queue(_ response: HTTPResponse, on connection: OpaquePointer) -> MHD_Result {
+        guard let mhdResponse = PreparedResponse.makeMHDResponse(response) else { return MHD_Result.NO }
+        let result = MHD_queue_response(connection, UInt32(response.status), mhdResponse)
+        MHD_destroy_response(mhdResponse)
+        return result
+    }
+
+    fileprivate func log(_ message: String) {
+        var text = message
+        while text.last?.isNewline == true { text.removeLast() }  // MHD ends its messages with a newline
+        logger.debug("http: \(text)")
+    }
+
+    fileprivate func completed(_ state: UnsafeMutablePointer<UnsafeMutableRawPointer?>) {
+        guard let raw = state.pointee else { return }
+        state.pointee = nil
+        guard Self.routeMarked(raw) == nil else { return }
+        Unmanaged<Exchange>.fromOpaque(raw).release()
+        exchangesInFlight -= 1
+    }
+}
+
+private let accessHandler: MHD_AccessHandlerCallback = { context, connection, url, method, _, uploadData, uploadSize, state in
+    guard let context, let connection, let url, let method, let uploadSize, let state else { return MHD_Result.NO }
+    let server = Unmanaged<HTTPServer>.fromOpaque(context).takeUnretainedValue()
+    let call = LoopBound((connection, String(cString: url), String(cString: method), uploadData, uploadSize, state))
+    return LoopActor.assumeIsolated {
+        let (connection, url, method, uploadData, uploadSize, state) = call.value
+        return server.handle(connection, url: url, method: method, uploadData: uploadData, uploadSize: uploadSize, state: state)
+    }
+}
+
+private let completedHandler: MHD_RequestCompletedCallback = { context, _, state, _ in
+    guard let context, let state else { return }
+    let server = Unmanaged<HTTPServer>.fromOpaque(context).takeUnretainedValue()
+    let boxed = LoopBound(state)
+    LoopActor.assumeIsolated { server.completed(boxed.value) }
+}
+
+/// MHD reports client protocol errors here (a malformed request, a body cut off): debug-level, since
+/// any client can cause them at will.
+private let logHandler: shim_mhd_log_callback = { context, message in
+    guard let context, let message else { return }
+    let server = Unmanaged<HTTPServer>.fromOpaque(context).takeUnretainedValue()
+    let text = String(cString: message)
+    LoopActor.assumeIsolated { server.log(text) }
+}

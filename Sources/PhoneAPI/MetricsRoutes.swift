@@ -1,0 +1,28 @@
+public import HTTPServer
+import Loop
+public import Services
+
+/// `GET /metrics`: delivery counters in the Prometheus text format, for operators and benchmarks;
+/// and the providers' connections: opened, and replaced after a request on them went unanswered.
+public enum MetricsRoutes {
+    public static func install(on router: inout Router, delivery: PushDelivery) {
+        router.add(.GET, "/metrics", .immediate { _ in
+            var lines = ["# TYPE switchboard_pushes_total counter"]
+            for platform in [PushRegistrations.Device.Platform.ios, .android] {
+                let c = delivery.counters[platform] ?? PushDelivery.Counters()
+                for (outcome, value) in [("sent", c.sent), ("failed", c.failed), ("retried", c.retried), ("dead_token", c.dead)] {
+                    lines.append("switchboard_pushes_total{platform=\"\(platform.rawValue)\",outcome=\"\(outcome)\"} \(value)")
+                }
+            }
+            lines.append("# TYPE switchboard_push_connections_total counter")
+            for platform in [PushRegistrations.Device.Platform.ios, .android] {
+                guard let connections = delivery.connections(platform) else { continue }
+                for (event, value) in [("opened", connections.opened), ("retired", connections.retired)] {
+                    lines.append("switchboard_push_connections_total{platform=\"\(platform.rawValue)\",event=\"\(event)\"} \(value)")
+                }
+            }
+            return HTTPResponse(status: 200, headers: [("Content-Type", "text/plain; version=0.0.4")],
+                                body: Array((lines.joined(separator: "\n") + "\n").utf8))
+        })
+    }
+}
