@@ -47,7 +47,7 @@ let package = Package(
         .target(name: "CIDNShims", dependencies: ["CIDN"]),
 
         // The serial loop, its sources, a checked LoopBound, one backoff, one clock, one lifecycle.
-        module("Loop", ["CEpoll"]),
+        module("Loop", ["CEpoll", logging]),
         // Pure value codecs: JSON, Base64/Base32/hex, HTTP dates.
         module("Codecs", []),
         // OpenSSL and libidn: digests, HMAC, signing keys, JWS, SCRAM, stringprep, randomness.
@@ -91,7 +91,7 @@ let package = Package(
 
         // Helpers shared by the test targets (a real PostgreSQL, fixtures, the project's Python).
         .target(name: "SwitchboardTesting", dependencies: ["Loop", "Postgres", logging], path: "Tests/SwitchboardTesting"),
-        tests("LoopTests", ["Loop"]),
+        tests("LoopTests", ["Loop", logging]),
         tests("CodecsTests", ["Codecs"]),
         tests("CryptoTests", ["Crypto", "Codecs", "SwitchboardTesting"]),
         tests("PostgresTests", ["Postgres", "Loop", "SwitchboardTesting", logging]),

@@ -70,6 +70,8 @@ public struct Configuration: Sendable {
     public var registerLimitPerAddress: Int
     /// Password changes per hour for one account.
     public var passwordLimitPerAccount: Int
+    /// How long a stop waits for requests in flight and pushes already accepted (CONTRACTS §3).
+    public var shutdownGraceSeconds: Int
     public var serverVersion: String
     public var minClientVersion: String
 }

@@ -75,6 +75,7 @@ public struct ConfigurationReader {
             loginLimitPerAddress: integer("LOGIN_LIMIT_PER_ADDRESS_PER_MINUTE", default: 60, range: 1...100_000),
             registerLimitPerAddress: integer("REGISTER_LIMIT_PER_ADDRESS_PER_HOUR", default: 20, range: 1...100_000),
             passwordLimitPerAccount: integer("PASSWORD_LIMIT_PER_ACCOUNT_PER_HOUR", default: 10, range: 1...100_000),
+            shutdownGraceSeconds: integer("SHUTDOWN_GRACE_SECONDS", default: 10, range: 0...3600),
             serverVersion: version("SERVER_VERSION", default: "1.0.0"),
             minClientVersion: version("MIN_CLIENT_VERSION", default: "1.0.0"))
     }

@@ -72,14 +72,3 @@ public final class HMACKey: @unchecked Sendable {
         return Array(out.prefix(Int(length)))
     }
 }
-
-/// One-off MACs, for keys used once (tests, start-up).
-public enum HMAC {
-    public static func sha256(key: some StringProtocol, message: some StringProtocol) -> [UInt8] {
-        HMACKey(.sha256, key: key).mac(message)
-    }
-
-    public static func sha1(key: some StringProtocol, message: some StringProtocol) -> [UInt8] {
-        HMACKey(.sha1, key: key).mac(message)
-    }
-}

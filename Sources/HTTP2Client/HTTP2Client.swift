@@ -98,11 +98,31 @@ public final class HTTP2Client {
 
     private static let initializeLibrary: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
 
+    /// Set by ``close()``: the multi handle is gone.
+    public private(set) var isClosed = false
+
     public func send(_ request: Request) async -> Result<Response, Failure> {
-        await withCheckedContinuation { continuation in
+        guard !isClosed else { return .failure(Self.closedFailure) }
+        return await withCheckedContinuation { continuation in
             let transfer = Transfer(request: request, client: self, continuation: continuation)
             if inFlight < maximumInFlight { start(transfer) } else { waiting.append(transfer) }
         }
+    }
+
+    private static let closedFailure = Failure.transport("the HTTP/2 client was closed")
+
+    /// Closes every connection and frees curl's state, once, at stop (after delivery has drained):
+    /// requests still waiting or in flight fail, and so does every later ``send(_:)``.
+    public func close() {
+        guard !isClosed else { return }
+        isClosed = true
+        let queued = waiting
+        waiting = []
+        for transfer in queued { transfer.continuation.resume(returning: .failure(Self.closedFailure)) }
+        for transfer in Array(active.values) { complete(transfer, .failure(Self.closedFailure)) }
+        timer.disarm()
+        // Closes the cached connections through the close-socket callback, which drops their sources.
+        curl_multi_cleanup(multi)
     }
 
     // MARK: Transfers
@@ -243,6 +263,7 @@ public final class HTTP2Client {
     // MARK: curl's event callbacks
 
     fileprivate func action(socket: curl_socket_t, events: Int32) {
+        guard !isClosed else { return }
         var running: Int32 = 0
         let batch = startedSinceAction > 1
         startedSinceAction = 0
@@ -285,9 +306,9 @@ public final class HTTP2Client {
     fileprivate func closeSocket(_ fd: curl_socket_t) {
         socketOrigins[fd] = nil
         if let watched = sockets.removeValue(forKey: fd) {
-            watched.close { _ = close(fd) }
+            watched.close { _ = Glibc.close(fd) }
         } else {
-            close(fd)
+            Glibc.close(fd)
         }
     }
 

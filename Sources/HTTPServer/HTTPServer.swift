@@ -13,7 +13,7 @@ import Glibc
 /// response; `MHD_run` is called right after resuming, because MHD's internal wake-up does not make
 /// the epoll fd readable for us (docs/loop-and-c-libraries.md).
 @LoopActor
-public final class HTTPServer {
+public final class HTTPServer: Service {
     public struct Limits: Sendable {
         /// Bodies over this are refused with 413 (CONTRACTS §1).
         public var maximumBodyBytes = 64 * 1024
@@ -29,6 +29,8 @@ public final class HTTPServer {
         public init() {}
     }
 
+    private let host: String
+    private let requestedPort: UInt16
     private let router: Router
     private let limits: Limits
     private let refusals: ServerRefusal.Responder
@@ -39,8 +41,10 @@ public final class HTTPServer {
 
     /// `refusals` shapes what the server answers by itself (404, 405, 413): the API layer's error
     /// bodies; the server knows none.
-    public init(router: Router, limits: Limits = Limits(), refusals: @escaping ServerRefusal.Responder = ServerRefusal.plainText,
-                logger: Logger) {
+    public init(host: String, port: UInt16, router: Router, limits: Limits = Limits(),
+                refusals: @escaping ServerRefusal.Responder = ServerRefusal.plainText, logger: Logger) {
+        self.host = host
+        requestedPort = port
         self.router = router
         self.limits = limits
         self.refusals = refusals
@@ -61,7 +65,14 @@ public final class HTTPServer {
         }
     }
 
-    public func start(host: String, port: UInt16) throws {
+    public var serviceName: String { "http server \(host):\(port)" }
+
+    /// Listening.
+    public var isReady: Bool { daemon != nil && !draining }
+
+    /// Listens on the host and port given at init (port 0: any free port, see ``port``).
+    public func start() throws {
+        let port = requestedPort
         guard let address = SocketAddress(host: host, port: port) else { throw StartError.badAddress(host) }
         let context = Unmanaged.passUnretained(self).toOpaque()
         let mhdLimits = shim_mhd_limits(
@@ -81,23 +92,36 @@ public final class HTTPServer {
     }
 
     /// Requests that carry a body or run async work, from their headers until MHD is done with them.
-    public private(set) var exchangesInFlight = 0
+    public private(set) var exchangesInFlight = 0 {
+        didSet { if exchangesInFlight == 0 { releaseDrainWaiters() } }
+    }
+    private var draining = false
+    private var drainWaiters: [CheckedContinuation<Void, Never>] = []
 
     /// For a graceful stop: closes the listening socket at once (new connections are refused, so a
     /// load balancer or Kamailio's dispatcher moves on), keeps serving the connections already open,
     /// and returns once no request is in flight or after `seconds`.
     public func drain(within seconds: Double) async {
-        guard let daemon else { return }
+        guard let daemon, !draining else { return }
+        draining = true
         let listener = MHD_quiesce_daemon(daemon)
         if listener >= 0 { close(listener) }
-        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
-        while exchangesInFlight > 0, ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(10))
-        }
+        guard exchangesInFlight > 0 else { return }
+        let deadline = LoopTimer { [weak self] in LoopActor.assumeIsolated { self?.releaseDrainWaiters() } }
+        deadline.schedule(after: seconds)
+        await withCheckedContinuation { drainWaiters.append($0) }
+        deadline.disarm()
+    }
+
+    private func releaseDrainWaiters() {
+        let waiters = drainWaiters
+        drainWaiters = []
+        waiters.forEach { $0.resume() }
     }
 
     /// Stops listening and closes every connection.
     public func stop() {
+        releaseDrainWaiters()
         guard let daemon else { return }
         self.daemon = nil
         timer?.disarm()

@@ -37,6 +37,6 @@ public actor LoopActor {
 /// The only way Switchboard starts a task: on the loop, preferring the loop as task executor so
 /// that it never leaves the loop thread. Starting a task any other way is a review error.
 @discardableResult
-public func spawnOnLoop(_ body: @escaping @Sendable @LoopActor () async -> Void) -> Task<Void, Never> {
+public func spawnOnLoop<T: Sendable>(_ body: @escaping @Sendable @LoopActor () async -> T) -> Task<T, Never> {
     Task(executorPreference: LoopActor.executor) { await body() }
 }

@@ -8,14 +8,14 @@ public enum MetricsRoutes {
     public static func install(on router: inout Router, delivery: PushDelivery) {
         router.add(.GET, "/metrics", .immediate { _ in
             var lines = ["# TYPE switchboard_pushes_total counter"]
-            for platform in [PushRegistrations.Device.Platform.ios, .android] {
+            for platform in PushPlatform.allCases {
                 let c = delivery.counters[platform] ?? PushDelivery.Counters()
                 for (outcome, value) in [("sent", c.sent), ("failed", c.failed), ("retried", c.retried), ("dead_token", c.dead)] {
                     lines.append("switchboard_pushes_total{platform=\"\(platform.rawValue)\",outcome=\"\(outcome)\"} \(value)")
                 }
             }
             lines.append("# TYPE switchboard_push_connections_total counter")
-            for platform in [PushRegistrations.Device.Platform.ios, .android] {
+            for platform in PushPlatform.allCases {
                 guard let connections = delivery.connections(platform) else { continue }
                 for (event, value) in [("opened", connections.opened), ("retired", connections.retired)] {
                     lines.append("switchboard_push_connections_total{platform=\"\(platform.rawValue)\",event=\"\(event)\"} \(value)")

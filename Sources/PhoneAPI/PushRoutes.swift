@@ -20,16 +20,16 @@ public enum PushRoutes {
         let device_uuid: String
     }
 
-    public static func install(on router: inout Router, registrations: PushRegistrations, pushJID: String, auth: BearerAuthenticator) {
+    public static func install(on router: inout Router, registrations: PushRegistry, pushJID: String, auth: BearerAuthenticator) {
         router.add(.POST, "/api/v1/push/register", .authenticatedDeferred(auth) { request, jid in
             let body: Register
             switch JSONBody.decode(Register.self, from: request) {
             case .failure(let error): return error.response
             case .success(let decoded): body = decoded
             }
-            let device: PushRegistrations.Device
-            switch PushRegistrations.Device.validated(uuid: body.device_uuid, platform: body.platform, pushToken: body.push_token,
-                                                      voipToken: body.voip_token, appID: body.app_id, environment: body.environment) {
+            let device: PushDevice
+            switch PushDevice.validated(uuid: body.device_uuid, platform: body.platform, pushToken: body.push_token,
+                                        voipToken: body.voip_token, appID: body.app_id, environment: body.environment) {
             case .failure(let invalid): return APIError.invalidRequest("Field '\(invalid.field)' must be \(invalid.rule).").response
             case .success(let valid): device = valid
             }

@@ -9,7 +9,7 @@ public import Loop
 ///   `database_unavailable`, never hang.
 /// - Plain statements go to the least busy connection; a transaction leases one connection alone.
 @LoopActor
-public final class DatabasePool {
+public final class DatabasePool: Service {
     public struct Settings: Sendable {
         public var size = 4
         public var connectTimeout = 3.0
@@ -22,10 +22,12 @@ public final class DatabasePool {
         var connection: PGConnection?
         /// The connection a transaction holds; a lease ends with the connection it was taken on.
         var leaseHolder: PGConnection?
-        var attempts = 0
+        var backoff: Backoff
+        init(maxBackoff: Double) { backoff = Backoff(initial: 0.05, cap: maxBackoff, firstRetryImmediate: true) }
         var leased: Bool { leaseHolder != nil && leaseHolder === connection }
     }
 
+    public let serviceName: String
     private let conninfo: String
     private let settings: Settings
     private let logger: Logger
@@ -33,8 +35,12 @@ public final class DatabasePool {
     private var waitingForLease: [CheckedContinuation<Slot?, Never>] = []
     private var closed = false
     private var wasUp = false
+    /// Tasks waiting in ``untilAvailable()``.
+    private var waitingForConnection: [CheckedContinuation<Void, Never>] = []
 
-    public init(conninfo: String, settings: Settings = Settings(), logger: Logger) {
+    /// `name` says which database in logs ("database pool", "ejabberd database pool").
+    public init(conninfo: String, settings: Settings = Settings(), name: String = "database pool", logger: Logger) {
+        serviceName = name
         self.conninfo = conninfo
         self.settings = settings
         self.logger = logger
@@ -42,18 +48,36 @@ public final class DatabasePool {
 
     /// Starts connecting every slot; returns at once. Readiness shows in ``isAvailable``.
     public func start() {
-        slots = (0..<settings.size).map { _ in Slot() }
+        slots = (0..<settings.size).map { _ in Slot(maxBackoff: settings.maxBackoff) }
         slots.forEach(connect)
     }
 
     public var isAvailable: Bool { slots.contains { $0.connection?.isReady == true } }
+
+    /// Returns once a connection is up (at once when one is), or when the pool is closed.
+    public func untilAvailable() async {
+        guard !isAvailable, !closed else { return }
+        await withCheckedContinuation { waitingForConnection.append($0) }
+    }
 
     public func close() {
         closed = true
         for slot in slots { slot.connection?.close(); slot.connection = nil }
         waitingForLease.forEach { $0.resume(returning: nil) }
         waitingForLease = []
+        resumeConnectionWaiters()
     }
+
+    private func resumeConnectionWaiters() {
+        let waiters = waitingForConnection
+        waitingForConnection = []
+        waiters.forEach { $0.resume() }
+    }
+
+    // MARK: Service
+
+    public var isReady: Bool { isAvailable }
+    public func stop() { close() }
 
     // MARK: Statements
 
@@ -158,7 +182,7 @@ public final class DatabasePool {
         guard !closed, slot.connection === connection else { return connection.close() }
         switch result {
         case .success:
-            slot.attempts = 0
+            slot.backoff.succeeded()
             connection.onBroken = { [weak self, weak slot] message in
                 LoopActor.assumeIsolated {
                     guard let self, let slot else { return }
@@ -167,10 +191,11 @@ public final class DatabasePool {
             }
             if !wasUp { logger.info("database connected", metadata: ["db": "\(DatabaseAddress.redacted(conninfo))"]) }
             wasUp = true
+            resumeConnectionWaiters()
         case .failure(let error):
             slot.connection = nil
-            if slot.attempts == 0 || slot.attempts % 50 == 0 {
-                logger.warning("database connection failed; retrying", metadata: ["error": "\(error)", "attempt": "\(slot.attempts + 1)"])
+            if slot.backoff.failures % 50 == 0 {
+                logger.warning("database connection failed; retrying", metadata: ["error": "\(error)", "attempt": "\(slot.backoff.failures + 1)"])
             }
             retry(slot)
         }
@@ -188,10 +213,10 @@ public final class DatabasePool {
         retry(slot)
     }
 
-    /// First retry at once, then doubling from 50 ms up to `maxBackoff`.
+    /// First retry at once, then doubling from 50 ms up to `maxBackoff`, without jitter (a pool's
+    /// slots are few, and PostgreSQL's return should be noticed at once).
     private func retry(_ slot: Slot) {
-        let delay = slot.attempts == 0 ? 0 : min(settings.maxBackoff, 0.05 * Double(1 << min(slot.attempts - 1, 8)))
-        slot.attempts += 1
+        let delay = slot.backoff.nextDelay(random: 1)
         let weakSlot = LoopBound(Weak(slot))
         EventLoop.after(seconds: delay) { [weak self] in
             LoopActor.assumeIsolated {

@@ -8,11 +8,6 @@ public enum DatabaseError: Error, Equatable, Sendable {
     case timedOut
     /// PostgreSQL answered with an error, e.g. SQLSTATE 23505 for a unique violation.
     case server(sqlState: String, message: String)
-
-    public var isUniqueViolation: Bool {
-        if case .server(let state, _) = self { return state == "23505" }
-        return false
-    }
 }
 
 /// One statement with its parameters, always sent with the extended protocol (`$1`, `$2`, …).

@@ -61,10 +61,9 @@ public struct ComponentSession: Sendable {
             return [.deliver(element)]
         case (.ready, .discarded(let element, let reason)):
             // A request we could not read still gets an answer, so its sender is not left waiting.
-            let type = element[attribute: "type"]
-            guard element.name == "iq", type == "get" || type == "set" else { return [.discarded(element, reason: reason)] }
+            guard element.name == "iq", element.iqType?.isRequest == true else { return [.discarded(element, reason: reason)] }
             return [.discarded(element, reason: reason),
-                    .send(Stanza.error(to: element, type: "modify", condition: "not-acceptable").xml())]
+                    .send(Stanza.error(to: element, StanzaError(.modify, .notAcceptable)).xml())]
         default:
             return close("unexpected \(event) while \(state)")
         }

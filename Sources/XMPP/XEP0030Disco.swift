@@ -13,13 +13,13 @@ public enum XEP0030 {
         }
     }
 
-    /// The disco#info result: the identity plus the features (disco#info itself and XEP-0199 always).
+    /// The disco#info result: the identity and the features (disco#info itself among them).
     public static func infoResult(to request: XMLElement, identity: Identity, features: [String]) -> XMLElement {
         var query = XMLElement("query", namespace: infoNamespace)
         query.children.append(XMLElement("identity", namespace: infoNamespace, attributes: [
             ("category", identity.category), ("type", identity.type), ("name", identity.name),
         ]))
-        for feature in [infoNamespace, XEP0199.namespace] + features {
+        for feature in features {
             query.children.append(XMLElement("feature", namespace: infoNamespace, attributes: [("var", feature)]))
         }
         return Stanza.result(to: request, payload: query)

@@ -3,7 +3,6 @@
 // Verified against ejabberd 23.01: reference ejabberd-23.01.md §4b.
 public enum XEP0133 {
     public static let commandsNamespace = "http://jabber.org/protocol/commands"
-    public static let dataNamespace = "jabber:x:data"
     static let adminNode = "http://jabber.org/protocol/admin"
 
     public enum Command: Equatable, Sendable {
@@ -30,12 +29,11 @@ public enum XEP0133 {
 
     /// The IQ that runs `command` in one step (no sessionid round trip).
     public static func request(_ command: Command, from component: String, to server: String) -> XMLElement {
-        var form = XMLElement("x", namespace: dataNamespace, attributes: [("type", "submit")])
-        form.children.append(field("FORM_TYPE", adminNode, type: "hidden"))
-        for (name, value) in command.fields { form.children.append(field(name, value)) }
+        let form = DataForm(type: .submit, fields: [DataForm.Field("FORM_TYPE", type: "hidden", value: adminNode)]
+                                + command.fields.map { DataForm.Field($0.0, value: $0.1) })
         let execute = XMLElement("command", namespace: commandsNamespace,
-                                 attributes: [("node", command.node), ("action", "execute")], children: [form])
-        return Stanza.iq(type: "set", id: "", from: component, to: server, payload: execute)
+                                 attributes: [("node", command.node), ("action", "execute")], children: [form.element])
+        return Stanza.iq(type: .set, id: "", from: component, to: server, payload: execute)
     }
 
     public enum Outcome: Equatable, Sendable {
@@ -44,26 +42,22 @@ public enum XEP0133 {
         case alreadyExists
         /// change or delete of an unknown account (`item-not-found`).
         case notFound
-        /// Anything else, e.g. ("auth", "forbidden") when the component is not in the `configure` rule.
-        case failed(type: String, condition: String)
+        /// Any other error, e.g. auth/forbidden when the component is not in the `configure` rule.
+        case failed(StanzaError)
+        /// A `result` that does not say the command completed.
+        case unexpectedAnswer
     }
 
     /// What the server's answer means.
     public static func outcome(of answer: XMLElement) -> Outcome {
-        if let (type, condition) = Stanza.errorCondition(answer) {
-            switch condition {
-            case "conflict": return .alreadyExists
-            case "item-not-found": return .notFound
-            default: return .failed(type: type, condition: condition)
+        if let error = Stanza.error(of: answer) {
+            switch error.condition {
+            case .conflict: return .alreadyExists
+            case .itemNotFound: return .notFound
+            default: return .failed(error)
             }
         }
         let status = answer.child("command", namespace: commandsNamespace)?[attribute: "status"]
-        return answer[attribute: "type"] == "result" && status == "completed"
-            ? .completed : .failed(type: "cancel", condition: "unexpected-response")
-    }
-
-    private static func field(_ name: String, _ value: String, type: String? = nil) -> XMLElement {
-        XMLElement("field", namespace: dataNamespace, attributes: [("var", name)] + (type.map { [("type", $0)] } ?? []),
-                   children: [XMLElement("value", namespace: dataNamespace, text: value)])
+        return answer.iqType == .result && status == "completed" ? .completed : .unexpectedAnswer
     }
 }

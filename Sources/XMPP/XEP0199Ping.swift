@@ -4,10 +4,6 @@ public enum XEP0199 {
     public static let namespace = "urn:xmpp:ping"
 
     public static func ping(id: String, from: String, to: String) -> XMLElement {
-        Stanza.iq(type: "get", id: id, from: from, to: to, payload: XMLElement("ping", namespace: namespace))
-    }
-
-    public static func isPing(_ iq: XMLElement) -> Bool {
-        iq[attribute: "type"] == "get" && iq.child("ping", namespace: namespace) != nil
+        Stanza.iq(type: .get, id: id, from: from, to: to, payload: XMLElement("ping", namespace: namespace))
     }
 }

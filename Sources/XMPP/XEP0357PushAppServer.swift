@@ -24,16 +24,15 @@ public enum XEP0357 {
 
     /// The publish in an IQ set, or nil when the IQ is not one.
     public static func publish(in iq: XMLElement) -> Publish? {
-        guard iq[attribute: "type"] == "set",
+        guard iq.iqType == .set,
               let pubsub = iq.child("pubsub", namespace: pubsubNamespace),
               let publish = pubsub.child("publish", namespace: pubsubNamespace),
               let node = publish[attribute: "node"], !node.isEmpty
         else { return nil }
-        let summary = publish.child("item", namespace: pubsubNamespace)?.child("notification", namespace: namespace)?
-            .child("x", namespace: XEP0133.dataNamespace)
-        let options = pubsub.child("publish-options", namespace: pubsubNamespace)?.child("x", namespace: XEP0133.dataNamespace)
-        return Publish(node: node, secret: options.flatMap { field("secret", in: $0) },
-                       sender: summary.flatMap { field("last-message-sender", in: $0) }, from: iq[attribute: "from"] ?? "")
+        let summary = publish.child("item", namespace: pubsubNamespace)?.child("notification", namespace: namespace)?.dataForm
+        let options = pubsub.child("publish-options", namespace: pubsubNamespace)?.dataForm
+        return Publish(node: node, secret: options?.value("secret"), sender: summary?.value("last-message-sender"),
+                       from: iq[attribute: "from"] ?? "")
     }
 
     /// How the app server answers a publish. ejabberd keeps the user's push registration only on a
@@ -52,14 +51,9 @@ public enum XEP0357 {
     public static func reply(to iq: XMLElement, _ answer: Answer) -> XMLElement {
         switch answer {
         case .accepted: return Stanza.result(to: iq)
-        case .unknownNode: return Stanza.error(to: iq, type: "cancel", condition: "item-not-found")
-        case .forbidden: return Stanza.error(to: iq, type: "auth", condition: "forbidden")
-        case .tryLater: return Stanza.error(to: iq, type: "wait", condition: "resource-constraint")
+        case .unknownNode: return Stanza.error(to: iq, StanzaError(.cancel, .itemNotFound))
+        case .forbidden: return Stanza.error(to: iq, StanzaError(.auth, .forbidden))
+        case .tryLater: return Stanza.error(to: iq, StanzaError(.wait, .resourceConstraint))
         }
-    }
-
-    private static func field(_ name: String, in form: XMLElement) -> String? {
-        form.children("field", namespace: XEP0133.dataNamespace).first { $0[attribute: "var"] == name }?
-            .child("value", namespace: XEP0133.dataNamespace)?.text
     }
 }

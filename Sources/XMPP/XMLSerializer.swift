@@ -75,11 +75,3 @@ public enum XMLEscaping {
         return out
     }
 }
-
-/// Namespaces of the XMPP core and XEP-0114.
-public enum XMPPNamespace {
-    public static let component = "jabber:component:accept"
-    public static let streams = "http://etherx.jabber.org/streams"
-    public static let stanzas = "urn:ietf:params:xml:ns:xmpp-stanzas"
-    public static let streamErrors = "urn:ietf:params:xml:ns:xmpp-streams"
-}

@@ -70,8 +70,6 @@ public final class XMLStreamParser {
     /// `xmlInitParser` once per process, before any context is made.
     private static let initializeLibrary: Void = { xmlInitParser() }()
 
-    public var hasFailed: Bool { failure != nil }
-
     /// Feeds the next bytes, as they arrived (any chunking), and returns what they completed.
     public func feed(_ bytes: some Collection<UInt8>) -> [Event] {
         bytes.withContiguousStorageIfAvailable(feed(buffer:)) ?? Array(bytes).withUnsafeBufferPointer(feed(buffer:))

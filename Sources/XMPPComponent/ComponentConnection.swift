@@ -5,10 +5,11 @@ public import Loop
 import Glibc
 #endif
 
-/// One XEP-0114 component connection on the loop: connects, handshakes, answers disco and pings,
-/// tracks IQ requests with timeouts, pings the server to detect a dead peer, and reconnects forever.
+/// One XEP-0114 component connection on the loop: connects, handshakes, answers requests through its
+/// ``router`` (disco#info and XEP-0199 pings always), tracks its own IQ requests with timeouts, pings
+/// the server to detect a dead peer, and reconnects forever.
 @LoopActor
-public final class ComponentConnection {
+public final class ComponentConnection: Service {
     public struct Settings: Sendable {
         public var host: String
         public var port: UInt16
@@ -16,18 +17,15 @@ public final class ComponentConnection {
         public var secret: String
         /// The XMPP server's domain: where pings go.
         public var serverDomain: String
-        public var identity: XEP0030.Identity
-        public var features: [String] = []
         public var pingInterval = 30.0
         public var requestTimeout = 5.0
 
-        public init(host: String, port: UInt16, domain: String, secret: String, serverDomain: String, identity: XEP0030.Identity) {
+        public init(host: String, port: UInt16, domain: String, secret: String, serverDomain: String) {
             self.host = host
             self.port = port
             self.domain = domain
             self.secret = secret
             self.serverDomain = serverDomain
-            self.identity = identity
         }
     }
 
@@ -37,9 +35,8 @@ public final class ComponentConnection {
         case answerTooLarge
     }
 
-    /// Answers IQ requests (get/set) the component itself does not know, possibly after I/O; nil
-    /// means not handled (answered `service-unavailable`).
-    public var requestHandler: (@Sendable @LoopActor (XMLElement) async -> XMLElement?)?
+    /// Answers the IQ requests (get/set) sent to this component. Register handlers before ``start()``.
+    public var router: IQRouter
 
     /// Called each time the stream becomes ready (after every reconnect too).
     public var onReady: (@LoopActor () -> Void)?
@@ -69,11 +66,18 @@ public final class ComponentConnection {
     private lazy var pingTimer = LoopTimer { [unowned self] in LoopActor.assumeIsolated { self.ping() } }
     private var consecutiveFailures = 0
 
-    public init(settings: Settings, logger: Logger) {
+    public init(settings: Settings, identity: XEP0030.Identity, logger: Logger) {
         self.settings = settings
         self.logger = logger
         session = ComponentSession(domain: settings.domain, secret: settings.secret)
+        router = IQRouter(identity: identity)
+        router.register(IQRouter.Payload(.get, "ping", namespace: XEP0199.namespace), feature: XEP0199.namespace) { [weak self] ping in
+            self?.notePing(ping)
+            return Stanza.result(to: ping)
+        }
     }
+
+    public var serviceName: String { "xmpp component \(settings.domain)" }
 
     public func start() { connect() }
 
@@ -262,25 +266,23 @@ public final class ComponentConnection {
 
     private func deliver(_ stanza: XMLElement) {
         guard stanza.name == "iq" else { return }  // messages and presence are not addressed to a feature of ours
-        let type = stanza[attribute: "type"]
-        if type == "result" || type == "error" {
+        switch stanza.iqType {
+        case .result?, .error?:
             takeRequest(answeredBy: stanza)?.resume(returning: stanza)
+        case .get?, .set?:
+            let router = router
+            spawnOnLoop { [weak self] in
+                let answer = await router.answer(stanza)
+                self?.send(answer)
+            }
+        case nil:
             return
         }
-        guard type == "get" || type == "set" else { return }
-        if XEP0199.isPing(stanza) {
-            if let id = stanza[attribute: "id"], id.hasPrefix(idPrefix + "-"), stanza[attribute: "from"] == settings.domain { ownPingsSeen.insert(id) }
-            send(Stanza.result(to: stanza))
-        } else if type == "get", stanza.child("query", namespace: XEP0030.infoNamespace) != nil {
-            send(XEP0030.infoResult(to: stanza, identity: settings.identity, features: settings.features))
-        } else if let handler = requestHandler {
-            spawnOnLoop { [weak self] in
-                let answer = await handler(stanza)
-                self?.send(answer ?? Stanza.error(to: stanza, type: "cancel", condition: "service-unavailable"))
-            }
-        } else {
-            send(Stanza.error(to: stanza, type: "cancel", condition: "service-unavailable"))
-        }
+    }
+
+    /// Remembers a ping from our own domain with one of our ids (see ``probeDomainOwnership(probes:)``).
+    private func notePing(_ ping: XMLElement) {
+        if let id = ping[attribute: "id"], id.hasPrefix(idPrefix + "-"), ping[attribute: "from"] == settings.domain { ownPingsSeen.insert(id) }
     }
 
     /// Logged at notice, not warning: any user of the XMPP server can send these.
@@ -289,8 +291,7 @@ public final class ComponentConnection {
             "domain": "\(settings.domain)", "reason": "\(reason)", "stanza": "\(stanza.name)",
             "from": "\(stanza[attribute: "from"] ?? "")",
         ])
-        let type = stanza[attribute: "type"]
-        guard stanza.name == "iq", type == "result" || type == "error" else { return }
+        guard stanza.name == "iq", stanza.iqType == .result || stanza.iqType == .error else { return }
         takeRequest(answeredBy: stanza)?.resume(throwing: RequestError.answerTooLarge)
     }
 

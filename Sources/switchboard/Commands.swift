@@ -2,6 +2,7 @@ import Logging
 import Postgres
 import Config
 import ArgumentParser
+import Synchronization
 import Dispatch
 import FoundationEssentials
 #if canImport(Glibc)
@@ -36,7 +37,21 @@ struct Serve: ParsableCommand {
                     logger.critical("cannot start: \(error)")
                     Glibc.exit(1)
                 }
-                Startup.onTermination { spawnOnLoop { await app.stop(); Glibc.exit(0) } }
+                // The first SIGTERM or SIGINT stops gracefully; a second one exits at once (exit 1),
+                // for an operator who will not wait for the pushes in flight.
+                Startup.onTermination {
+                    LoopActor.assumeIsolated {
+                        guard !app.stopRequested else {
+                            logger.warning("second stop signal: exiting without waiting for the work in flight")
+                            Glibc.exit(1)
+                        }
+                        app.requestStop()
+                        spawnOnLoop {
+                            await app.stop()
+                            Glibc.exit(0)
+                        }
+                    }
+                }
             }
         }
         dispatchMain()
@@ -53,23 +68,31 @@ struct Migrate: ParsableCommand {
     func run() throws {
         let configuration = Startup.configurationOrExit()
         let logger = Startup.logger()
-        let deadline = Date().addingTimeInterval(wait)
+        let wait = wait
         let done = DispatchSemaphore(value: 0)
-        let box = UnsafeSendableBox<Result<[Int], any Error>?>(nil)
+        let outcome = Mutex<Result<[Int], any Error>?>(nil)
         spawnOnLoop {
             let pool = DatabasePool(conninfo: configuration.databaseURL, logger: logger)
             pool.start()
-            while !pool.isAvailable, Date() < deadline { try? await Task.sleep(for: .milliseconds(50)) }
-            do {
-                box.value = .success(try await MigrationRunner.apply(SchemaMigrations.all, to: pool))
-            } catch {
-                box.value = .failure(error)
+            // Gives up waiting for a connection after `wait` seconds: closing the pool ends the wait.
+            let timeout = spawnOnLoop {
+                await LoopClock.system.sleep(wait)
+                if !Task.isCancelled, !pool.isAvailable { pool.close() }
             }
+            await pool.untilAvailable()
+            timeout.cancel()
+            let result: Result<[Int], any Error>
+            do {
+                result = .success(try await MigrationRunner.apply(SchemaMigrations.all, to: pool))
+            } catch {
+                result = .failure(error)
+            }
+            outcome.withLock { $0 = result }
             pool.close()
             done.signal()
         }
         done.wait()
-        switch box.value {
+        switch outcome.withLock({ $0 }) {
         case .success(let applied)?:
             print(applied.isEmpty ? "migrations: nothing to apply" : "migrations: applied \(applied.map(String.init).joined(separator: ", "))")
         case .failure(let error)?:
@@ -79,10 +102,4 @@ struct Migrate: ParsableCommand {
             throw ExitCode(1)
         }
     }
-}
-
-/// A reference box so a task can hand its result back to the blocked main thread.
-final class UnsafeSendableBox<T>: @unchecked Sendable {
-    var value: T
-    init(_ value: T) { self.value = value }
 }

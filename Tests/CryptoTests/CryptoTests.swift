@@ -6,9 +6,9 @@ import XCTest
 final class CryptoTests: XCTestCase {
     func testHMACMatchesRFCVectors() {
         // RFC 4231 test case 2 and RFC 2202 test case 2.
-        XCTAssertEqual(Hex.lower(HMAC.sha256(key: "Jefe", message: "what do ya want for nothing?")),
+        XCTAssertEqual(Hex.lower(HMACKey(.sha256, key: "Jefe").mac("what do ya want for nothing?")),
                        "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
-        XCTAssertEqual(Hex.lower(HMAC.sha1(key: "Jefe", message: "what do ya want for nothing?")),
+        XCTAssertEqual(Hex.lower(HMACKey(.sha1, key: "Jefe").mac("what do ya want for nothing?")),
                        "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79")
     }
 

@@ -194,6 +194,38 @@ final class HTTP2ClientTests: XCTestCase {
         XCTAssertEqual(results.failures.count, 2, "\(results.failures)")
         XCTAssertTrue(results.failures[0].contains("certificate") || results.failures[0].contains("SSL"), results.failures[0])
     }
+
+    /// A stop closes the client: a request in flight fails at once, the connection is closed (the
+    /// peer sees it end), and later requests fail without touching curl.
+    func testCloseFailsWhatIsInFlightAndClosesTheConnection() throws {
+        let relay = try XCTUnwrap(SilentRelay(target: Self.port))
+        let url = "https://127.0.0.1:\(relay.port)/push", caFile = Self.caFile
+        let results = Results()
+        let done = expectation(description: "closed")
+        spawnOnLoop {
+            let client = HTTP2Client(caFile: caFile)
+            if case .success(let response) = await client.send(.init(url: url, timeout: 5)) { results.statuses.append(response.status) }
+            relay.silence()
+            let inFlight = spawnOnLoop { await client.send(.init(url: url, timeout: 20)) }
+            try? await Task.sleep(for: .milliseconds(200))
+            let started = ContinuousClock.now
+            client.close()
+            if case .failure(let failure) = await inFlight.value { results.failures.append("\(failure)") }
+            results.endedAfterShortTimeout = (ContinuousClock.now - started) < .seconds(1) ? 1 : 0
+            if case .failure(let failure) = await client.send(.init(url: url, timeout: 5)) { results.failures.append("\(failure)") }
+            client.close()  // a second close does nothing
+            results.connections = client.connectionsOpened
+            done.fulfill()
+        }
+        wait(for: [done], timeout: 15)
+        XCTAssertEqual(results.statuses, [200])
+        XCTAssertEqual(results.failures, [#"transport("the HTTP/2 client was closed")"#, #"transport("the HTTP/2 client was closed")"#])
+        XCTAssertEqual(results.endedAfterShortTimeout, 1, "the request in flight failed at once, not at its timeout")
+        XCTAssertEqual(results.connections, 1, "nothing opened after the close")
+        let deadline = Date().addingTimeInterval(3)
+        while relay.connectionsEndedByClient == 0, Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        XCTAssertEqual(relay.connectionsEndedByClient, 1, "the connection was closed")
+    }
 }
 
 @LoopActor final class Tally {

@@ -47,8 +47,8 @@ final class HTTPServerTests: XCTestCase {
         limits.idleTimeoutSeconds = 2
         EventLoop.queue.sync {
             LoopActor.assumeIsolated {
-                let s = HTTPServer(router: router, limits: limits, refusals: APIError.refusals, logger: Logger(label: "test"))
-                try! s.start(host: "127.0.0.1", port: 0)
+                let s = HTTPServer(host: "127.0.0.1", port: 0, router: router, limits: limits, refusals: APIError.refusals, logger: Logger(label: "test"))
+                try! s.start()
                 server = s
                 port = s.port
             }

@@ -145,7 +145,7 @@ final class AccountServiceTests: DatabaseTestCase {
             let versionAfterWrongOld = try await Self.version(pool, jid)
             XCTAssertEqual(versionAfterWrongOld, "1")
 
-            admin.answer = { _ in .failed(type: "cancel", condition: "internal-server-error") }
+            admin.answer = { _ in .failed(StanzaError(.cancel, .internalServerError)) }
             let refused = await service.changePassword(jid: jid, old: "old password", new: "new password")
             XCTAssertEqual(refused.failure, .xmppUnavailable)
             let versionAfterRefusal = try await Self.version(pool, jid)

@@ -23,7 +23,8 @@ final class CallNotifierTests: DatabaseTestCase {
     @LoopActor
     private static func notifier(_ pool: DatabasePool, queueLimit: Int) -> CallNotifier {
         let logger = Logger(label: "test")
-        let delivery = PushDelivery(apns: nil, fcm: nil, ringSeconds: 30, database: pool, logger: logger, queueLimit: queueLimit)
+        // No provider: the pushes are queued and dropped, which is all a ring needs here.
+        let delivery = PushDelivery(providers: [], store: PushRegistry(database: pool, logger: logger), logger: logger, queueLimit: queueLimit)
         return CallNotifier(domain: "example.com", ringSeconds: 30, database: pool, delivery: delivery, logger: logger)
     }
 
@@ -56,7 +57,7 @@ final class CallNotifierTests: DatabaseTestCase {
                     ('ringing', 'bob@example.com', 'alice', '{d-ios}', now() + interval '30 seconds')
                 """)
             let notifier = Self.notifier(pool, queueLimit: 10)
-            notifier.startPurging()
+            notifier.start()
             var remaining: [String?] = []
             for _ in 0..<200 {
                 remaining = try await pool.query("SELECT call_id FROM sip_calls ORDER BY call_id").rows.map { $0[0] }

@@ -20,7 +20,7 @@ final class PushPayloadTests: XCTestCase {
 
     func testAPublishWithASenderNamesItsBareJIDAsSenderAndConversation() {
         func kind(_ sender: String?) -> PushKind {
-            PushRegistrations.messageKind(for: XEP0357.Publish(node: "n", secret: "s", sender: sender, from: "example.com"))
+            PushAppServer.messageKind(for: XEP0357.Publish(node: "n", secret: "s", sender: sender, from: "example.com"))
         }
         XCTAssertEqual(kind("bob@example.com/7568788421170312341315"), .message(sender: "bob@example.com", conversation: "bob@example.com"))
         XCTAssertEqual(kind("team@conference.example.com/alice"),

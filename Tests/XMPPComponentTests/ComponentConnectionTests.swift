@@ -88,9 +88,11 @@ final class ComponentConnectionTests: XCTestCase {
         var receivedText: String { lock.lock(); defer { lock.unlock() }; return received }
     }
 
+    private static let identity = XEP0030.Identity(category: "component", type: "generic", name: "t")
+
     private static func settings(port: UInt16, secret: String) -> ComponentConnection.Settings {
         var s = ComponentConnection.Settings(host: "127.0.0.1", port: port, domain: "gateway.example.com", secret: secret,
-                                             serverDomain: "example.com", identity: .init(category: "component", type: "generic", name: "t"))
+                                             serverDomain: "example.com")
         s.requestTimeout = 0.3
         s.pingInterval = 3600
         return s
@@ -108,7 +110,7 @@ final class ComponentConnectionTests: XCTestCase {
     func testRequestTimesOutAndTheConnectionRecoversAfterADrop() {
         let server = SilentServer(secret: "right")
         let connection = EventLoop.queue.sync {
-            LoopActor.assumeIsolated { ComponentConnection(settings: Self.settings(port: server.port, secret: "right"), logger: Logger(label: "t")) }
+            LoopActor.assumeIsolated { ComponentConnection(settings: Self.settings(port: server.port, secret: "right"), identity: Self.identity, logger: Logger(label: "t")) }
         }
         let box = UnsafeTransfer(connection)
         EventLoop.queue.sync { LoopActor.assumeIsolated { box.value.start() } }
@@ -144,7 +146,7 @@ final class ComponentConnectionTests: XCTestCase {
         var settings = Self.settings(port: server.port, secret: "right")
         settings.requestTimeout = 5
         let box = UnsafeTransfer(EventLoop.queue.sync {
-            LoopActor.assumeIsolated { ComponentConnection(settings: settings, logger: Logger(label: "t")) }
+            LoopActor.assumeIsolated { ComponentConnection(settings: settings, identity: Self.identity, logger: Logger(label: "t")) }
         })
         EventLoop.queue.sync { LoopActor.assumeIsolated { box.value.start() } }
         waitUntil("ready") { box.value.isReady }
@@ -173,7 +175,7 @@ final class ComponentConnectionTests: XCTestCase {
     func testWrongSecretIsRetriedWithoutEverBecomingReady() {
         let server = SilentServer(secret: "right")
         let box = UnsafeTransfer(EventLoop.queue.sync {
-            LoopActor.assumeIsolated { ComponentConnection(settings: Self.settings(port: server.port, secret: "wrong"), logger: Logger(label: "t")) }
+            LoopActor.assumeIsolated { ComponentConnection(settings: Self.settings(port: server.port, secret: "wrong"), identity: Self.identity, logger: Logger(label: "t")) }
         })
         EventLoop.queue.sync { LoopActor.assumeIsolated { box.value.start() } }
         let deadline = Date().addingTimeInterval(1.5)

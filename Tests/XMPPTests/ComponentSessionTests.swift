@@ -78,12 +78,12 @@ final class ComponentSessionTests: XCTestCase {
     func testStanzaBuilders() {
         let request = XMLElement("iq", namespace: XMPPNamespace.component, attributes: [("type", "get"), ("id", "p1"), ("from", "example.com"), ("to", "push.example.com")],
                                  children: [XMLElement("ping", namespace: XEP0199.namespace)])
-        XCTAssertTrue(XEP0199.isPing(request))
         XCTAssertEqual(Stanza.result(to: request).xml(), "<iq type='result' id='p1' from='push.example.com' to='example.com'/>")
-        let error = Stanza.error(to: request, type: "cancel", condition: "service-unavailable")
+        let error = Stanza.error(to: request, StanzaError(.cancel, .serviceUnavailable))
         XCTAssertEqual(error.xml(), "<iq type='error' id='p1' from='push.example.com' to='example.com'><error type='cancel'><service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>")
-        XCTAssertEqual(Stanza.errorCondition(error)?.condition, "service-unavailable")
-        let info = XEP0030.infoResult(to: request, identity: .init(category: "pubsub", type: "push", name: "Switchboard"), features: ["urn:xmpp:push:0"])
+        XCTAssertEqual(Stanza.error(of: error)?.condition, .serviceUnavailable)
+        let info = XEP0030.infoResult(to: request, identity: .init(category: "pubsub", type: "push", name: "Switchboard"),
+                                      features: [XEP0030.infoNamespace, XEP0199.namespace, "urn:xmpp:push:0"])
         XCTAssertEqual(info.child("query")?.children("feature").map { $0[attribute: "var"] }, [XEP0030.infoNamespace, XEP0199.namespace, "urn:xmpp:push:0"])
     }
 }

@@ -14,7 +14,7 @@ final class XEP0045Tests: XCTestCase {
     }
 
     func testAffiliationsAndDestroy() {
-        let set = XEP0045.setAffiliation("member", of: ["alice@example.com", "bob@example.com"], in: "r@c", from: "g")
+        let set = XEP0045.setAffiliation(.member, of: ["alice@example.com", "bob@example.com"], in: "r@c", from: "g")
         XCTAssertTrue(set.xml().contains("<query xmlns='http://jabber.org/protocol/muc#admin'><item affiliation='member' jid='alice@example.com'/><item affiliation='member' jid='bob@example.com'/></query>"))
         XCTAssertTrue(XEP0045.destroyRoom("r@c", from: "g").xml().contains("<query xmlns='http://jabber.org/protocol/muc#owner'><destroy/></query>"))
         let answer = XMLElement("iq", namespace: XMPPNamespace.component, attributes: [("type", "result")], children: [

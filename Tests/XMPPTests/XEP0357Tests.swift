@@ -33,9 +33,9 @@ final class XEP0357Tests: XCTestCase {
     func testAnswersKeepOrDropTheRegistrationDeliberately() {
         let iq = XMLElement("iq", namespace: XMPPNamespace.component, attributes: [("type", "set"), ("id", "rr-1"), ("from", "example.com"), ("to", "push.example.com")])
         XCTAssertEqual(XEP0357.reply(to: iq, .accepted).xml(), "<iq type='result' id='rr-1' from='push.example.com' to='example.com'/>")
-        XCTAssertEqual(Stanza.errorCondition(XEP0357.reply(to: iq, .unknownNode))?.type, "cancel")
-        XCTAssertEqual(Stanza.errorCondition(XEP0357.reply(to: iq, .unknownNode))?.condition, "item-not-found")
-        XCTAssertEqual(Stanza.errorCondition(XEP0357.reply(to: iq, .forbidden))?.type, "auth")
-        XCTAssertEqual(Stanza.errorCondition(XEP0357.reply(to: iq, .tryLater))?.type, "wait", "never cancel for a transient problem")
+        XCTAssertEqual(Stanza.error(of: XEP0357.reply(to: iq, .unknownNode))?.type, .cancel)
+        XCTAssertEqual(Stanza.error(of: XEP0357.reply(to: iq, .unknownNode))?.condition, .itemNotFound)
+        XCTAssertEqual(Stanza.error(of: XEP0357.reply(to: iq, .forbidden))?.type, .auth)
+        XCTAssertEqual(Stanza.error(of: XEP0357.reply(to: iq, .tryLater))?.type, .wait, "never cancel for a transient problem")
     }
 }

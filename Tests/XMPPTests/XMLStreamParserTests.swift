@@ -154,8 +154,7 @@ final class XMLStreamParserTests: XCTestCase {
 
     func testAFailedParserStaysFailed() {
         let parser = XMLStreamParser()
-        _ = parser.feed(Array((Self.header + "<!-- x -->").utf8))
-        XCTAssertTrue(parser.hasFailed)
+        guard case .failed? = parser.feed(Array((Self.header + "<!-- x -->").utf8)).last else { return XCTFail("a comment is refused") }
         XCTAssertEqual(parser.feed(Array("<iq id='2'/>".utf8)), [])
     }
 

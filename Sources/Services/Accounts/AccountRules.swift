@@ -1,3 +1,4 @@
+import XMPP
 import Crypto
 
 /// What a username and a password must be (CONTRACTS §1), checked before anything is sent to
@@ -25,19 +26,17 @@ public enum AccountRules {
 
     /// The localpart of a login name: a username, or a bare JID on `domain`.
     public static func loginName(_ raw: String, domain: String) -> String? {
-        let parts = raw.split(separator: "@", maxSplits: 1, omittingEmptySubsequences: false)
-        if parts.count == 2, parts[1].lowercased() != domain { return nil }
-        return localpart(String(parts[0]))
+        guard raw.contains("@") else { return localpart(raw) }
+        guard let jid = JID(raw), jid.isBare, jid.domain.lowercased() == domain, let name = jid.localpart else { return nil }
+        return localpart(name)
     }
 
     /// Whether a `jid` a client sent names `account` (a bare JID as tokens carry it): the domain
     /// compared without case, the localpart as nodeprep leaves it, a resource ignored.
     public static func names(_ jid: String, account: String) -> Bool {
-        let bare = jid.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
-        let parts = bare.split(separator: "@", maxSplits: 1, omittingEmptySubsequences: false)
-        let mine = account.split(separator: "@", maxSplits: 1, omittingEmptySubsequences: false)
-        guard parts.count == 2, mine.count == 2, parts[1].lowercased() == mine[1] else { return false }
-        return localpart(String(parts[0])) == String(mine[0])
+        guard let named = JID(jid), let mine = JID(account), let name = named.localpart, let myName = mine.localpart,
+              named.domain.lowercased() == mine.domain else { return false }
+        return localpart(name) == myName
     }
 
     /// A localpart as ejabberd would look it up (nodeprep'ed), or nil when it cannot name an account

@@ -72,7 +72,7 @@ public final class AccountService {
     public func register(username rawUsername: String, password: String) async -> Result<Session, Failure> {
         guard let username = AccountRules.username(rawUsername) else { return .failure(.invalidUsername) }
         guard let prepared = AccountRules.password(password) else { return .failure(.weakPassword) }
-        let jid = "\(username)@\(domain)"
+        let jid = JID(localpart: username, domain: domain).description
         switch await existingAccount(username, holds: prepared) {
         case .failure(let failure): return .failure(failure)
         case .success(true?): return await completeRegistration(username, prepared)
@@ -82,8 +82,11 @@ public final class AccountService {
         switch await admin(.addUser(jid: jid, password: password)) {
         case .completed?: break
         case .alreadyExists?: return .failure(.usernameTaken)
-        case .failed(let type, let condition)?:
-            logger.error("add-user refused", metadata: ["jid": "\(jid)", "error": "\(type)/\(condition)"])
+        case .failed(let error)?:
+            logger.error("add-user refused", metadata: ["jid": "\(jid)", "error": "\(error)"])
+            return .failure(.xmppUnavailable)
+        case .unexpectedAnswer?:
+            logger.error("add-user answered without completing", metadata: ["jid": "\(jid)"])
             return .failure(.xmppUnavailable)
         case .notFound?, nil:
             // No answer: only the row can tell whether this request created the account.
@@ -140,7 +143,7 @@ public final class AccountService {
         switch await admin(.changePassword(jid: jid, password: new)) {
         case .completed?:
             return .success(session(account.username, version: version))
-        case .notFound?, .alreadyExists?, .failed?:
+        case .notFound?, .alreadyExists?, .failed?, .unexpectedAnswer?:
             logger.warning("change-user-password refused; restoring the old SIP credentials", metadata: ["jid": "\(jid)"])
             _ = await storeCredentials(account.username, account.prepared, bump: false)
             return .failure(.xmppUnavailable)
@@ -157,12 +160,12 @@ public final class AccountService {
     /// a failure later never leaves the old HA1 or tokens working for an account being deleted; a
     /// login revives them consistently if the XMPP account is still there.
     public func delete(jid: String) async -> Result<Void, Failure> {
-        let username = String(jid.split(separator: "@").first ?? "")
+        let username = JID(jid)?.localpart ?? ""
         do {
             _ = try await database.pipeline([
                 CredentialVersions.delete(jid),
                 Statement("DELETE FROM subscriber WHERE username = $1 AND domain = $2", [username, sipDomain]),
-                Statement("DELETE FROM push_registrations WHERE jid = $1", [jid]),
+                PushRegistry.deleteAll(of: jid),
             ])
         } catch {
             return .failure(.databaseUnavailable)
@@ -172,7 +175,7 @@ public final class AccountService {
         guard await destroyOwnedGroups(jid) else { return .failure(.xmppUnavailable) }
         switch await admin(.deleteUser(jid: jid)) {
         case .completed?, .notFound?: return .success(())
-        case .alreadyExists?, .failed?, nil: return .failure(.xmppUnavailable)
+        case .alreadyExists?, .failed?, .unexpectedAnswer?, nil: return .failure(.xmppUnavailable)
         }
     }
 
@@ -224,7 +227,7 @@ public final class AccountService {
     /// Writes the SIP row and the credential version in one transaction; the version, or nil.
     /// `prepared` is the SASLprep'ed password: the HA1 is computed over it (docs/api.md "SIP password").
     private func storeCredentials(_ username: String, _ prepared: String, bump: Bool) async -> Int64? {
-        let jid = "\(username)@\(domain)"
+        let jid = JID(localpart: username, domain: domain).description
         let sip = SIPCredentials(username: username, domain: sipDomain, realm: sipDomain, password: prepared)
         guard let results = try? await database.pipeline([sip.upsert, CredentialVersions.upsert(jid, bump: bump)]),
               let version = results.last?.value(0, "version").flatMap({ Int64($0) })
@@ -235,7 +238,7 @@ public final class AccountService {
     }
 
     private func session(_ username: String, version: Int64) -> Session {
-        let jid = "\(username)@\(domain)"
+        let jid = JID(localpart: username, domain: domain).description
         let issued = signer.issue(subject: jid, version: version, now: now())
         return Session(jid: jid, token: issued.token, expiresAt: issued.expiresAt, sipUsername: username, sipDomain: sipDomain)
     }

@@ -53,10 +53,10 @@ public final class GroupService {
         case .failure(let failure): return .failure(failure)
         case .success(let valid): members = valid
         }
-        let room = "\(Base32.encode(SecureRandom.bytes(10)))@\(mucDomain)"
+        let room = JID(localpart: Base32.encode(SecureRandom.bytes(10)), domain: mucDomain).description
         guard await succeeded(XEP0045.createRoom(room, name: name, from: component)) else { return .failure(.xmppUnavailable) }
-        let ownerSet = await succeeded(XEP0045.setAffiliation("owner", of: [owner], in: room, from: component))
-        let membersSet = members.isEmpty ? true : await succeeded(XEP0045.setAffiliation("member", of: members, in: room, from: component))
+        let ownerSet = await succeeded(XEP0045.setAffiliation(.owner, of: [owner], in: room, from: component))
+        let membersSet = members.isEmpty ? true : await succeeded(XEP0045.setAffiliation(.member, of: members, in: room, from: component))
         guard ownerSet, membersSet else {
             _ = await request(XEP0045.destroyRoom(room, from: component))
             return .failure(.xmppUnavailable)
@@ -80,12 +80,12 @@ public final class GroupService {
     }
 
     public func addMembers(caller: String, room: String, members: [String]) async -> Result<Group, Failure> {
-        await change(caller: caller, room: room, members: members, affiliation: "member", onlySelfAllowed: false)
+        await change(caller: caller, room: room, members: members, affiliation: .member, onlySelfAllowed: false)
     }
 
     /// The owner removes anyone but itself; a member may remove only itself (leave).
     public func removeMembers(caller: String, room: String, members: [String]) async -> Result<Group, Failure> {
-        await change(caller: caller, room: room, members: members, affiliation: "none", onlySelfAllowed: true)
+        await change(caller: caller, room: room, members: members, affiliation: .none, onlySelfAllowed: true)
     }
 
     public func destroy(caller: String, room: String) async -> Result<Void, Failure> {
@@ -119,7 +119,7 @@ public final class GroupService {
 
     // MARK: Steps
 
-    private func change(caller: String, room: String, members: [String], affiliation: String, onlySelfAllowed: Bool) async -> Result<Group, Failure> {
+    private func change(caller: String, room: String, members: [String], affiliation: XEP0045.Affiliation, onlySelfAllowed: Bool) async -> Result<Group, Failure> {
         let group: Group
         switch await load(room) {
         case .failure(let failure): return .failure(failure)
@@ -162,8 +162,8 @@ public final class GroupService {
             return .failure(.databaseUnavailable)
         }
         guard let owner = row.value(0, "owner_jid"), let name = row.value(0, "name") else { return .failure(.notFound) }
-        guard let answer = await request(XEP0045.listAffiliation("member", in: room, from: component)),
-              answer[attribute: "type"] == "result"
+        guard let answer = await request(XEP0045.listAffiliation(.member, in: room, from: component)),
+              answer.iqType == .result
         else { return .failure(.xmppUnavailable) }
         return .success(Group(jid: room, name: name, owner: owner, members: XEP0045.jids(in: answer).sorted()))
     }
@@ -185,9 +185,8 @@ public final class GroupService {
         guard members.count <= Self.maximumMembers else { return .failure(.invalidMember) }
         var localparts: [String] = []
         for member in Set(members.map { $0.lowercased() }) where member != owner {
-            let parts = member.split(separator: "@", omittingEmptySubsequences: false)
             // AccountRules bounds the localpart in bytes before nodeprep runs on it.
-            guard parts.count == 2, parts[1] == domain, let local = AccountRules.username(String(parts[0])) else {
+            guard let jid = JID(member), jid.isBare, jid.domain == domain, let local = jid.localpart.flatMap(AccountRules.username) else {
                 return .failure(.invalidMember)
             }
             localparts.append(local)
@@ -201,7 +200,7 @@ public final class GroupService {
         } catch {
             return .failure(.databaseUnavailable)
         }
-        return .success(localparts.sorted().map { "\($0)@\(domain)" })
+        return .success(localparts.sorted().map { JID(localpart: $0, domain: domain).description })
     }
 
     /// A PostgreSQL text[] literal: every element quoted, with `\` and `"` escaped (nodeprep lets a
@@ -221,14 +220,14 @@ public final class GroupService {
     }
 
     private func isRoomJID(_ jid: String) -> Bool {
-        let parts = jid.split(separator: "@", omittingEmptySubsequences: false)
-        return parts.count == 2 && parts[1] == mucDomain && !parts[0].isEmpty && parts[0].utf8.allSatisfy(Base32.isDigit)
+        guard let room = JID(jid), room.isBare, room.domain == mucDomain, let name = room.localpart else { return false }
+        return name.utf8.allSatisfy(Base32.isDigit)
     }
 
     private func succeeded(_ iq: XMLElement) async -> Bool {
         guard let answer = await request(iq) else { return false }
-        if let (type, condition) = Stanza.errorCondition(answer) {
-            logger.warning("MUC request refused", metadata: ["to": "\(iq[attribute: "to"] ?? "")", "error": "\(type)/\(condition)"])
+        if let error = Stanza.error(of: answer) {
+            logger.warning("MUC request refused", metadata: ["to": "\(iq[attribute: "to"] ?? "")", "error": "\(error)"])
             return false
         }
         return true

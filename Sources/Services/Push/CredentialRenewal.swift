@@ -7,11 +7,11 @@ import Loop
 /// provider's answer (a configuration problem).
 enum CredentialRenewal {
     @LoopActor
-    static func send(timeout: Double,
+    static func send(timeout: Double, clock: LoopClock,
                      _ attempt: (_ timeout: Double) async -> (outcome: ProviderOutcome, credentialRefused: Bool)) async -> ProviderOutcome {
-        let started = ContinuousClock.now
+        let started = clock.uptime()
         let first = await attempt(timeout)
-        let remaining = timeout - started.duration(to: .now).seconds
+        let remaining = timeout - (clock.uptime() - started)
         guard first.credentialRefused, remaining >= RetryLoop.minimumAttemptSeconds else { return first.outcome }
         return await attempt(remaining).outcome
     }

@@ -7,32 +7,35 @@ public import Loop
 /// grant to its `token_uri`), cached until 5 minutes before it expires and fetched once however
 /// many pushes wait for it; data-only `messages:send`; every answer classified.
 @LoopActor
-public final class FCMProvider {
+public final class FCMProvider: PushProvider {
+    public let platform = PushPlatform.android
     private let client: HTTP2Client
-    /// The HTTP/2 client's connection counters, for `/metrics`.
     public var connections: (opened: Int, retired: Int) { (client.connectionsOpened, client.connectionsRetired) }
     private let account: FCMServiceAccount
     private let baseURL: String
-    private let now: @Sendable () -> Int64
+    /// Call pushes live only this long (`android.ttl`).
+    private let ringSeconds: Int
+    private let clock: LoopClock
     private var accessToken: (token: String, refreshAt: Int64)?
     private var tokenWaiters: [CheckedContinuation<String?, Never>]?
 
-    public init(client: HTTP2Client, account: FCMServiceAccount, baseURL: String, now: @escaping @Sendable () -> Int64) {
+    public init(client: HTTP2Client, account: FCMServiceAccount, baseURL: String, ringSeconds: Int, clock: LoopClock) {
         self.client = client
         self.account = account
         self.baseURL = baseURL
-        self.now = now
+        self.ringSeconds = ringSeconds
+        self.clock = clock
     }
 
-    public func send(_ kind: PushKind, deviceToken: String, ringSeconds: Int, timeout: Double) async -> ProviderOutcome {
-        await CredentialRenewal.send(timeout: timeout) { timeout in
-            let started = ContinuousClock.now
+    public func send(_ kind: PushKind, to target: PushTarget, pushID: String, timeout: Double) async -> ProviderOutcome {
+        await CredentialRenewal.send(timeout: timeout, clock: clock) { timeout in
+            let started = clock.uptime()
             guard let bearer = await token(timeout: timeout) else { return (.retry(after: nil), false) }
             let request = HTTP2Client.Request(
                 url: "\(baseURL)/v1/projects/\(account.projectID)/messages:send",
                 headers: [("authorization", "Bearer \(bearer)"), ("content-type", "application/json")],
-                body: FCMRequest.body(kind, token: deviceToken, ringSeconds: ringSeconds).bytes,
-                timeout: timeout - started.duration(to: .now).seconds)
+                body: FCMRequest.body(kind, token: target.token, ringSeconds: ringSeconds).bytes,
+                timeout: timeout - (clock.uptime() - started))
             guard case .success(let response) = await client.send(request) else { return (.retry(after: nil), false) }
             // The access token was revoked or expired early: forget it (unless already replaced).
             let refused = response.status == 401
@@ -43,7 +46,7 @@ public final class FCMProvider {
 
     /// The cached access token, or one fetched now (single flight).
     private func token(timeout: Double) async -> String? {
-        if let accessToken, now() < accessToken.refreshAt { return accessToken.token }
+        if let accessToken, clock.unixSeconds() < accessToken.refreshAt { return accessToken.token }
         if tokenWaiters != nil { return await withCheckedContinuation { tokenWaiters?.append($0) } }
         tokenWaiters = []
         let fetched = await fetchToken(timeout: timeout)
@@ -54,7 +57,7 @@ public final class FCMProvider {
     }
 
     private func fetchToken(timeout: Double) async -> String? {
-        let issuedAt = now()
+        let issuedAt = clock.unixSeconds()
         let assertion = JWS.sign(header: [], claims: FCMRequest.assertionClaims(clientEmail: account.clientEmail,
                                                                                 tokenURI: account.tokenURI, now: issuedAt), with: account.key)
         let form = "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=\(assertion)"
@@ -67,4 +70,12 @@ public final class FCMProvider {
         accessToken = (token, issuedAt + lifetime - 300)
         return token
     }
+
+    // MARK: Service
+
+    public var serviceName: String { "FCM provider" }
+    public func start() {}
+    /// Connections (and the access token) are made when the first push needs them.
+    public var isReady: Bool { !client.isClosed }
+    public func stop() { client.close() }
 }

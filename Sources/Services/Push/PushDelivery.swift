@@ -1,6 +1,5 @@
 import Codecs
 import Crypto
-public import Postgres
 public import Logging
 public import Loop
 
@@ -8,84 +7,74 @@ public import Loop
 /// exponential backoff that honours Retry-After, never past its deadline; a dead token is cleared
 /// (and the node's next publish is answered item-not-found); provider 5xx/429/timeouts never touch
 /// the registration. A bounded queue per provider: when it is full, publishes are answered `wait`.
+///
+/// Providers sit in a table by platform (``PushProvider``); nothing here knows one from another.
 @LoopActor
-public final class PushDelivery {
+public final class PushDelivery: Service {
     public struct Counters: Equatable, Sendable {
         public var sent = 0, failed = 0, retried = 0, dead = 0
         public init() {}
     }
 
-    public struct Target: Sendable {
-        /// Which of the device's tokens this is: the regular one, or an iOS device's PushKit token.
-        public enum TokenKind: Sendable { case push, voip }
-
-        public let deviceUUID: String
-        public let platform: PushRegistrations.Device.Platform
-        public let token: String
-        public let tokenKind: TokenKind
-        public let appID: String
-        public let sandbox: Bool
-    }
-
     public let queueLimit: Int
 
-    private let apns: APNsProvider?
-    private let fcm: FCMProvider?
-    private let ringSeconds: Int
-    private let database: DatabasePool
+    private let providers: [PushPlatform: any PushProvider]
+    private let store: any PushRegistrationStore
     private let logger: Logger
-    private let clock: PushClock
+    private let clock: LoopClock
+    private let jitter: @Sendable () -> Double
     /// Pushes queued or in flight, per platform: one failing provider never fills the other's queue.
-    private var pending: [PushRegistrations.Device.Platform: Int] = [:]
-    public private(set) var counters: [PushRegistrations.Device.Platform: Counters] = [.ios: Counters(), .android: Counters()]
+    private var pending: [PushPlatform: Int] = [:]
+    public private(set) var counters: [PushPlatform: Counters] = Dictionary(uniqueKeysWithValues: PushPlatform.allCases.map { ($0, Counters()) })
+    /// Set by ``drain(within:)``: nothing new is queued.
+    public private(set) var isStopping = false
+    private var drained: [CheckedContinuation<Void, Never>] = []
 
-    public init(apns: APNsProvider?, fcm: FCMProvider?, ringSeconds: Int, database: DatabasePool, logger: Logger,
-                queueLimit: Int = 10_000, clock: PushClock = .system) {
-        self.apns = apns
-        self.fcm = fcm
-        self.ringSeconds = ringSeconds
-        self.database = database
+    /// `providers`: at most one per platform (a platform without one drops its pushes, counted as
+    /// failed). `jitter` gives the backoff's random factor in 0.5…1.0.
+    public init(providers: [any PushProvider], store: any PushRegistrationStore, logger: Logger, queueLimit: Int = 10_000,
+                clock: LoopClock = .system, jitter: @escaping @Sendable () -> Double = { Double.random(in: 0.5...1.0) }) {
+        var table: [PushPlatform: any PushProvider] = [:]
+        for provider in providers {
+            precondition(table[provider.platform] == nil, "two providers for \(provider.platform)")
+            table[provider.platform] = provider
+        }
+        self.providers = table
+        self.store = store
         self.logger = logger
         self.queueLimit = queueLimit
         self.clock = clock
+        self.jitter = jitter
     }
 
     /// Connections the platform's provider opened and retired so far; nil when it is not configured.
-    public func connections(_ platform: PushRegistrations.Device.Platform) -> (opened: Int, retired: Int)? {
-        platform == .ios ? apns?.connections : fcm?.connections
-    }
+    public func connections(_ platform: PushPlatform) -> (opened: Int, retired: Int)? { providers[platform]?.connections }
+
+    /// Pushes queued or in flight, all platforms together.
+    public var pendingCount: Int { pending.values.reduce(0, +) }
 
     /// Whether another push for `platform` can be queued now (else the publish is answered `wait`).
-    public func hasRoom(for platform: PushRegistrations.Device.Platform) -> Bool { pending[platform, default: 0] < queueLimit }
+    public func hasRoom(for platform: PushPlatform) -> Bool { !isStopping && pending[platform, default: 0] < queueLimit }
 
     /// Queues `kind` for `target`; returns at once. `deadline` in seconds from now.
-    public func deliver(_ kind: PushKind, to target: Target, deadline: Double) {
+    public func deliver(_ kind: PushKind, to target: PushTarget, deadline: Double) {
         let platform = target.platform
-        let attempt: @LoopActor (String, Double) async -> ProviderOutcome
-        switch platform {
-        case .ios:
-            guard let apns else { return dropped(target) }
-            attempt = { id, timeout in
-                await apns.send(kind, deviceToken: target.token, appID: target.appID, sandbox: target.sandbox, apnsID: id, timeout: timeout)
-            }
-        case .android:
-            guard let fcm else { return dropped(target) }
-            let ring = ringSeconds
-            attempt = { _, timeout in await fcm.send(kind, deviceToken: target.token, ringSeconds: ring, timeout: timeout) }
-        }
+        guard let provider = providers[platform] else { return dropped(target) }
         pending[platform, default: 0] += 1
         let pushID = UUIDString.random()
         spawnOnLoop { [self] in
-            defer { pending[platform, default: 1] -= 1 }
-            let ending = await RetryLoop.run(deadline: deadline, clock: clock, onRetry: { self.counters[platform]?.retried += 1 }) { timeout in
-                await attempt(pushID, timeout)
+            defer { finished(platform) }
+            let ending = await RetryLoop.run(deadline: deadline, clock: clock, jitter: jitter,
+                                             onRetry: { self.counters[platform]?.retried += 1 }) { timeout in
+                await provider.send(kind, to: target, pushID: pushID, timeout: timeout)
             }
             switch ending.outcome {
             case .delivered:
                 counters[platform]?.sent += 1
             case .tokenDead(let since):
                 counters[platform]?.dead += 1
-                await markDead(target, since: since)
+                await store.markDead(target, since: since)
+                logger.info("device token dead; cleared", metadata: ["device": "\(target.deviceUUID.prefix(8))…"])
             case .configuration(let reason), .rejected(let reason):
                 counters[platform]?.failed += 1
                 logger.error("push refused by the provider", metadata: ["platform": "\(platform.rawValue)", "reason": "\(reason)"])
@@ -96,30 +85,43 @@ public final class PushDelivery {
         }
     }
 
-    private func dropped(_ target: Target) {
+    // MARK: Service
+
+    public var serviceName: String { "push delivery" }
+    public func start() {}
+    public var isReady: Bool { !isStopping }
+    public func stop() {}
+
+    /// For a graceful stop (CONTRACTS §3 "On SIGTERM"): queues nothing new, and returns once every
+    /// push already queued has ended (delivered, or given up at its own deadline) or after `seconds`.
+    /// The providers close their connections after this, when they are stopped.
+    public func drain(within seconds: Double) async {
+        isStopping = true
+        if pendingCount > 0 {
+            let deadline = LoopTimer { [weak self] in LoopActor.assumeIsolated { self?.releaseDrainWaiters() } }
+            deadline.schedule(after: seconds)
+            await withCheckedContinuation { drained.append($0) }
+            deadline.disarm()
+            if pendingCount > 0 {
+                logger.warning("stopping with pushes still in flight", metadata: ["pending": "\(pendingCount)"])
+            }
+        }
+    }
+
+    private func finished(_ platform: PushPlatform) {
+        pending[platform, default: 1] -= 1
+        if pendingCount == 0 { releaseDrainWaiters() }
+    }
+
+    private func releaseDrainWaiters() {
+        let waiters = drained
+        drained = []
+        waiters.forEach { $0.resume() }
+    }
+
+    private func dropped(_ target: PushTarget) {
         counters[target.platform]?.failed += 1
         logger.warning("no provider configured for this device; push dropped", metadata: ["platform": "\(target.platform.rawValue)"])
-    }
-
-    /// Marks the token dead, unless it was registered again after the provider's `since` (APNs 410).
-    private func markDead(_ target: Target, since: Int64?) async {
-        let sinceSeconds = since.map { String(Double($0) / 1000) }
-        let (marker, column) = target.tokenKind == .voip ? ("voip_token_dead_at", "voip_token") : ("push_token_dead_at", "push_token")
-        _ = try? await database.query("""
-            UPDATE push_registrations SET \(marker) = now()
-            WHERE device_uuid = $1 AND \(column) = $2
-              AND ($3::double precision IS NULL OR updated_at <= to_timestamp($3::double precision))
-            """, [target.deviceUUID, target.token, sinceSeconds])
-        logger.info("device token dead; cleared", metadata: ["device": "\(target.deviceUUID.prefix(8))…"])
-    }
-}
-
-/// Jittered exponential backoff: 0.2 s, 0.4 s, 0.8 s … (50–100 % each), or Retry-After when longer.
-enum RetryDelay {
-    static let backoff = Backoff(initial: 0.2)
-
-    static func next(attempt: Int, retryAfter: Double?, random: Double = Double.random(in: 0.5...1.0)) -> Double {
-        max(backoff.delay(attempt: attempt, random: random), retryAfter ?? 0)
     }
 }
 
@@ -143,18 +145,5 @@ enum UUIDString {
             }
             return at
         }
-    }
-}
-
-extension PushDelivery.Target {
-    /// Row `row` of a `push_registrations` query selecting `device_uuid`, `platform`, `token`,
-    /// `app_id` and `environment`; nil when a column is missing or invalid. (In an extension, so the
-    /// memberwise initializer stays.)
-    init?(row: Int, of result: QueryResult, tokenKind: TokenKind) {
-        guard let uuid = result.value(row, "device_uuid"), let platform = result.value(row, "platform").flatMap(PushRegistrations.Device.Platform.init),
-              let token = result.value(row, "token"), let appID = result.value(row, "app_id")
-        else { return nil }
-        self.init(deviceUUID: uuid, platform: platform, token: token, tokenKind: tokenKind, appID: appID,
-                  sandbox: result.value(row, "environment") == "sandbox")
     }
 }

@@ -1,3 +1,4 @@
+import XMPP
 public import Postgres
 public import Logging
 public import Loop
@@ -9,7 +10,7 @@ public import Loop
 /// `incoming_call` within the ring window a no-op on any instance, and remembers which devices got
 /// the call so that a cancel reaches exactly those.
 @LoopActor
-public final class CallNotifier {
+public final class CallNotifier: Service {
     public enum RingOutcome: Equatable, Sendable {
         /// Pushes queued now for this many devices.
         case queued(devices: Int)
@@ -39,18 +40,15 @@ public final class CallNotifier {
         self.logger = logger
     }
 
-    /// A device's token for calls (PushKit on iOS), and whether it is usable.
-    private static let callToken = "CASE r.platform WHEN 'ios' THEN r.voip_token ELSE r.push_token END"
-    private static let callTokenUsable = """
-        CASE r.platform WHEN 'ios' THEN r.voip_token IS NOT NULL AND r.voip_token_dead_at IS NULL
-                        ELSE r.push_token_dead_at IS NULL END
-        """
+    /// The callee's devices a call push can reach (`$2` is the callee's JID), and those of them
+    /// that got the call being ended (`ended`).
+    private static let targets = PushRegistry.callTargetsQuery(jid: "$2")
+    private static let cancelTargets = PushRegistry.callTargetsQuery(jid: "$2", devicesIn: "SELECT unnest(device_uuids) FROM ended")
 
     public func ring(_ call: SIPCall) async throws(DatabaseError) -> RingOutcome {
         let result = try await database.query("""
             WITH targets AS (
-                SELECT r.device_uuid, r.platform, r.app_id, r.environment, \(Self.callToken) AS token
-                FROM push_registrations r WHERE r.jid = $2 AND \(Self.callTokenUsable)
+                \(Self.targets)
             ), claimed AS (
                 INSERT INTO sip_calls (call_id, callee_jid, caller, device_uuids, ring_until)
                 SELECT $1, $2, $3, array_agg(device_uuid), now() + make_interval(secs => $4::double precision)
@@ -71,7 +69,7 @@ public final class CallNotifier {
             return .unreachable
         }
         let kind = PushKind.call(callID: call.callID, caller: call.caller, callerDisplay: call.callerDisplay, callee: call.callee)
-        let queued = deliver(kind, to: Self.targets(in: result))
+        let queued = deliver(kind, to: PushRegistry.callTargets(in: result))
         guard queued > 0 else {
             // Nothing went out: release the Call-ID so that Kamailio's next attempt can push.
             _ = try? await database.query("DELETE FROM sip_calls WHERE call_id = $1", [call.callID])
@@ -90,15 +88,22 @@ public final class CallNotifier {
                 WHERE call_id = $1 AND callee_jid = $2 AND cancelled_at IS NULL
                 RETURNING device_uuids
             )
-            SELECT r.device_uuid, r.platform, r.app_id, r.environment, \(Self.callToken) AS token
-            FROM push_registrations r JOIN ended ON r.device_uuid = ANY(ended.device_uuids)
-            WHERE r.jid = $2 AND \(Self.callTokenUsable)
+            \(Self.cancelTargets)
             """, [callID, jid(callee)])
-        return deliver(.callCancelled(callID: callID, reason: reason.rawValue), to: Self.targets(in: result))
+        return deliver(.callCancelled(callID: callID, reason: reason.rawValue), to: PushRegistry.callTargets(in: result))
+    }
+
+    // MARK: Service: the purge of finished calls
+
+    public var serviceName: String { "call purger" }
+    public var isReady: Bool { true }
+    public func stop() {
+        purgeTimer?.disarm()
+        purgeTimer = nil
     }
 
     /// Purges calls that ended over an hour ago, now and every 10 minutes.
-    public func startPurging() {
+    public func start() {
         let timer = LoopTimer { [weak self] in
             guard let self else { return }
             spawnOnLoop { await self.purge() }
@@ -113,7 +118,7 @@ public final class CallNotifier {
         purgeTimer?.schedule(after: 600)
     }
 
-    private func deliver(_ kind: PushKind, to targets: [PushDelivery.Target]) -> Int {
+    private func deliver(_ kind: PushKind, to targets: [PushTarget]) -> Int {
         var queued = 0
         for target in targets where delivery.hasRoom(for: target.platform) {
             delivery.deliver(kind, to: target, deadline: Double(ringSeconds))
@@ -122,12 +127,5 @@ public final class CallNotifier {
         return queued
     }
 
-    private func jid(_ username: String) -> String { "\(username)@\(domain)" }
-
-    private static func targets(in result: QueryResult) -> [PushDelivery.Target] {
-        result.rows.indices.compactMap { row in
-            let isIOS = result.value(row, "platform") == PushRegistrations.Device.Platform.ios.rawValue
-            return PushDelivery.Target(row: row, of: result, tokenKind: isIOS ? .voip : .push)
-        }
-    }
+    private func jid(_ username: String) -> String { JID(localpart: username, domain: domain).description }
 }
