@@ -1,7 +1,7 @@
 public import Crypto
 public import Services
 
-/// Switchboard's configuration, as CONTRACTS §6 lists it. Built only by ``ConfigurationReader``,
+/// Switchboard's configuration, as docs/configuration.md lists it. Built only by ``ConfigurationReader``,
 /// which validates every value first.
 public struct Configuration: Sendable {
     public enum Environment: String, Sendable, CaseIterable { case production, development }
@@ -70,7 +70,7 @@ public struct Configuration: Sendable {
     public var registerLimitPerAddress: Int
     /// Password changes per hour for one account.
     public var passwordLimitPerAccount: Int
-    /// How long a stop waits for requests in flight and pushes already accepted (CONTRACTS §3).
+    /// How long a stop waits for requests in flight and pushes already accepted (docs/xmpp.md).
     public var shutdownGraceSeconds: Int
     public var serverVersion: String
     public var minClientVersion: String

@@ -3,7 +3,7 @@ import COpenSSL
 
 /// A password check against ejabberd's own `users` row (SCRAM: RFC 5802 keys derived with PBKDF2),
 /// so Switchboard never stores a password. Rows: `password` = "sha256:" + base64(StoredKey) (no prefix
-/// = SHA-1), `serverkey` = base64(ServerKey), `salt` base64, `iterationcount` (reference §4c).
+/// = SHA-1), `serverkey` = base64(ServerKey), `salt` base64, `iterationcount` (docs/xmpp.md).
 public struct ScramPassword: Sendable, Equatable {
     public enum Hash: String, Sendable { case sha1, sha256, sha512 }
 

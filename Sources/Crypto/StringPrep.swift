@@ -2,7 +2,7 @@ import CIDNShims
 
 /// The stringprep profiles ejabberd applies (through libidn): nodeprep for the localpart of a JID
 /// and SASLprep for passwords. ejabberd hashes the SASLprep'ed password, so Switchboard must prepare
-/// it the same way before checking it (reference ejabberd-23.01.md §4c).
+/// it the same way before checking it (docs/xmpp.md).
 public enum StringPrep {
     /// The prepared string, or nil when the profile prohibits something in it.
     public static func nodeprep(_ input: String) -> String? { prepare(input, shim_nodeprep) }

@@ -15,7 +15,7 @@ import Glibc
 @LoopActor
 public final class HTTPServer: Service {
     public struct Limits: Sendable {
-        /// Bodies over this are refused with 413 (CONTRACTS §1).
+        /// Bodies over this are refused with 413 (docs/api.md).
         public var maximumBodyBytes = 64 * 1024
         /// Open connections at once; past it MHD refuses new ones (below a typical fd limit of 65536).
         public var connectionLimit: UInt32 = 10_000

@@ -2,7 +2,7 @@ public import Codecs
 public import HTTPServer
 public import Postgres
 
-/// An error as clients see it (CONTRACTS §1): `{"error":{"code","message"}}` with its status.
+/// An error as clients see it (docs/api.md): `{"error":{"code","message"}}` with its status.
 public struct APIError: Error, Sendable, Equatable {
     public let status: Int
     public let code: String

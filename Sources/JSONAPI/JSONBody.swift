@@ -3,7 +3,7 @@ import FoundationEssentials
 import Services
 
 /// Decodes request bodies into the route's type, turning every decoding failure into a 400 that
-/// names the field. Unknown fields are ignored (CONTRACTS §1).
+/// names the field. Unknown fields are ignored (docs/api.md).
 public enum JSONBody {
     public static func decode<T: Decodable>(_ type: T.Type, from request: HTTPRequest) -> Result<T, APIError> {
         if let contentType = request.header("content-type"),
@@ -20,7 +20,7 @@ public enum JSONBody {
         }
     }
 
-    /// CONTRACTS §1: a body field `jid` that names another account than the token's is 403
+    /// docs/api.md: a body field `jid` that names another account than the token's is 403
     /// `forbidden` on every authenticated route (one that is not a string: 400 naming it). Bodies
     /// that are not JSON objects are left to the route's own decoding.
     static func subjectRefusal(_ request: HTTPRequest, account: String) -> APIError? {

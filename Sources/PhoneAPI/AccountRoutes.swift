@@ -5,7 +5,7 @@ public import Loop
 public import Services
 
 /// `POST /api/v1/account/register`, `POST /api/v1/account/login`, `POST /api/v1/account/password` and
-/// `DELETE /api/v1/account` (CONTRACTS §1).
+/// `DELETE /api/v1/account` (docs/api.md).
 public enum AccountRoutes {
     struct Credentials: Decodable {
         let username: String
@@ -69,7 +69,7 @@ public enum AccountRoutes {
         }
     }
 
-    /// The session shape of CONTRACTS §1.
+    /// The session shape of docs/api.md.
     static func json(_ session: AccountService.Session) -> JSONValue {
         .object([
             ("jid", .string(session.jid)), ("token", .string(session.token)), ("token_type", .string("Bearer")),
@@ -101,7 +101,7 @@ extension APIError {
     }
 }
 
-/// The login and registration limits of CONTRACTS §1 (429 + Retry-After), per username and per
+/// The login and registration limits of docs/api.md (429 + Retry-After), per username and per
 /// client address. Limits are per instance: N instances behind a balancer allow N times as much.
 @LoopActor
 public final class AccountRateLimits {

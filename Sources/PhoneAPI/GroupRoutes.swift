@@ -4,7 +4,7 @@ public import JSONAPI
 import Loop
 public import Services
 
-/// The group routes of CONTRACTS §1: create, read, add and remove members, destroy.
+/// The group routes of docs/api.md: create, read, add and remove members, destroy.
 public enum GroupRoutes {
     struct Create: Decodable {
         let name: String

@@ -5,7 +5,7 @@ public import JSONAPI
 import Loop
 public import Services
 
-/// `POST /api/v1/push/register` and `DELETE /api/v1/push/register` (CONTRACTS §1).
+/// `POST /api/v1/push/register` and `DELETE /api/v1/push/register` (docs/api.md).
 public enum PushRoutes {
     struct Register: Decodable, Sendable {
         let device_uuid: String

@@ -1,7 +1,7 @@
 public import Codecs
 public import Config
 
-/// What `GET /api/v1/server/info` tells clients (CONTRACTS §1): where to connect, all from configuration.
+/// What `GET /api/v1/server/info` tells clients (docs/api.md): where to connect, all from configuration.
 public enum ServerInfo {
     public static func json(_ c: Configuration) -> JSONValue {
         .object([

@@ -5,7 +5,7 @@ public import JSONAPI
 import Loop
 import Services
 
-/// `GET /api/v1/server/info` and `GET /api/v1/turn/credentials` (CONTRACTS §1).
+/// `GET /api/v1/server/info` and `GET /api/v1/turn/credentials` (docs/api.md).
 public enum ServerRoutes {
     public static func install(on router: inout Router, configuration: Configuration,
                                auth: BearerAuthenticator, now: @escaping @Sendable () -> Int64) {

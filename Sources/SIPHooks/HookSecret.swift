@@ -3,7 +3,7 @@ public import HTTPServer
 public import JSONAPI
 import Services
 
-/// The shared secret Kamailio sends in `X-Hook-Secret` (CONTRACTS §2). Compared as SHA-256 digests in
+/// The shared secret Kamailio sends in `X-Hook-Secret` (docs/hooks.md). Compared as SHA-256 digests in
 /// constant time, so neither the content nor the length of the secret leaks through timing.
 public struct HookSecret: Sendable {
     public static let header = "X-Hook-Secret"

@@ -5,7 +5,7 @@ import JSONAPI
 import Loop
 public import Services
 
-/// Kamailio's hooks (CONTRACTS §2): `GET /hooks/sip/ha1`, `POST /hooks/sip/call`,
+/// Kamailio's hooks (docs/hooks.md): `GET /hooks/sip/ha1`, `POST /hooks/sip/call`,
 /// `POST /hooks/sip/cancel`. The secret is checked before anything else; the HA1 hook answers from
 /// memory when it can; the call hooks answer once the pushes are queued, never waiting on a provider.
 public enum SIPHookRoutes {

@@ -18,7 +18,7 @@ public struct ComponentSession: Sendable {
         case send(String)
         case becameReady
         case deliver(XMLElement)
-        /// A stanza over the parser's limits was skipped (CONTRACTS §3): worth a log line; if it was
+        /// A stanza over the parser's limits was skipped (docs/xmpp.md): worth a log line; if it was
         /// an answer to one of our requests, that request has failed.
         case discarded(XMLElement, reason: String)
         case close(reason: String)

@@ -1,6 +1,6 @@
 // XEP-0045: Multi-User Chat — what the admin component does to rooms without joining them:
 // create and configure (muc#owner), set and list affiliations (muc#admin), destroy.
-// Verified against ejabberd 23.01: reference ejabberd-23.01.md §4d.
+// Verified against ejabberd 23.01: docs/xmpp.md.
 public enum XEP0045 {
     public static let ownerNamespace = "http://jabber.org/protocol/muc#owner"
     public static let adminNamespace = "http://jabber.org/protocol/muc#admin"

@@ -1,6 +1,6 @@
 // XEP-0133: Service Administration — single-step add-user, change-user-password and delete-user,
 // sent from the admin component to the XMPP domain (XEP-0050 `execute` with the filled form).
-// Verified against ejabberd 23.01: reference ejabberd-23.01.md §4b.
+// Verified against ejabberd 23.01: docs/xmpp.md.
 public enum XEP0133 {
     public static let commandsNamespace = "http://jabber.org/protocol/commands"
     static let adminNode = "http://jabber.org/protocol/admin"

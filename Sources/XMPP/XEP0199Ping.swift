@@ -1,5 +1,5 @@
 // XEP-0199: XMPP Ping — the component pings the server to detect a dead connection (ejabberd sends
-// no pings to components, reference §4f) and answers pings sent to it.
+// no pings to components, docs/xmpp.md) and answers pings sent to it.
 public enum XEP0199 {
     public static let namespace = "urn:xmpp:ping"
 

@@ -1,5 +1,5 @@
 // XEP-0357: Push Notifications — the app server side: what a publish from the user's server says,
-// and how to answer it. Verified against ejabberd 23.01: reference ejabberd-23.01.md §4e.
+// and how to answer it. Verified against ejabberd 23.01: docs/xmpp.md.
 public enum XEP0357 {
     public static let namespace = "urn:xmpp:push:0"
     public static let pubsubNamespace = "http://jabber.org/protocol/pubsub"
@@ -36,7 +36,7 @@ public enum XEP0357 {
     }
 
     /// How the app server answers a publish. ejabberd keeps the user's push registration only on a
-    /// `result`, a `wait` error or no answer; any other error type deletes it (reference §4e), so only
+    /// `result`, a `wait` error or no answer; any other error type deletes it (docs/xmpp.md), so only
     /// a node that is really gone gets `cancel`, and every transient problem gets `wait`.
     public enum Answer: Equatable, Sendable {
         case accepted

@@ -55,7 +55,7 @@ public final class ComponentConnection: Service {
     private var inbox = [UInt8](repeating: 0, count: 65536)
     /// When to try again after the connection is lost: at once the first time, then exponentially up
     /// to 2 s (while the push domain is down, ejabberd deletes the push registration of every user it
-    /// tries to notify, CONTRACTS §3).
+    /// tries to notify, docs/xmpp.md).
     private var backoff = Backoff(initial: 0.1, cap: 2, firstRetryImmediate: true)
     private var stopped = false
     /// Requests waiting for their answer, by id, with the JID they went to: only that JID may answer.
@@ -189,7 +189,7 @@ public final class ComponentConnection: Service {
     /// Whether another connection to ejabberd serves this component's domain too: true when it
     /// does, false when this one alone does, nil when ejabberd did not answer enough to tell.
     ///
-    /// ejabberd spreads the stanzas for a domain over all its connections at random (CONTRACTS §3), so
+    /// ejabberd spreads the stanzas for a domain over all its connections at random (docs/xmpp.md), so
     /// it sends `probes` pings from our domain to our domain: each comes back to us, unless another
     /// connection gets it; that one answers, and an answer to a ping we never saw proves it exists
     /// (with two connections, all 32 escape that with a chance of about (3/4)^32, 1e-4).

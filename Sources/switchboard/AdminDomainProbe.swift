@@ -5,7 +5,7 @@ import Logging
 import Loop
 import XMPPComponent
 
-/// Each instance needs its own admin domain (CONTRACTS §3): with two connections for one domain,
+/// Each instance needs its own admin domain (docs/xmpp.md): with two connections for one domain,
 /// ejabberd hands each of them half of the other's answers, and a register whose add-user answer
 /// went astray could not tell what happened. So the first time the admin stream is ready, probe for
 /// another connection, and refuse to run if there is one (exit 78, as for any configuration

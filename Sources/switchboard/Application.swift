@@ -116,7 +116,7 @@ final class Application {
 
     func requestStop() { stopRequested = true }
 
-    /// CONTRACTS §3 "On SIGTERM": `/readyz` turns 503, the listener closes, requests in flight
+    /// docs/xmpp.md, "A stop": `/readyz` turns 503, the listener closes, requests in flight
     /// finish, publishes are answered `wait`, pushes already accepted are delivered, then the streams
     /// close cleanly; all within SHUTDOWN_GRACE_SECONDS.
     func stop() async {
@@ -125,7 +125,7 @@ final class Application {
         await runner.stop(grace: Double(configuration.shutdownGraceSeconds))
     }
 
-    /// APNs when its key is configured, FCM when a service account is (CONTRACTS §6); each with an
+    /// APNs when its key is configured, FCM when a service account is (docs/configuration.md); each with an
     /// HTTP/2 client of its own, so one provider's trouble never holds up the other's pushes.
     private static func providers(_ configuration: Configuration, clock: LoopClock, logger: Logger) -> [any PushProvider] {
         var providers: [any PushProvider] = []

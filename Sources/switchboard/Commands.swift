@@ -15,7 +15,7 @@ struct SwitchboardCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "switchboard",
         abstract: "The backend gateway of the chat and VoIP app: REST API, Kamailio hooks, XMPP component, pushes.",
-        discussion: "Configuration comes from environment variables (see CONTRACTS §6 and README.md).",
+        discussion: "Configuration comes from environment variables (see docs/configuration.md and README.md).",
         subcommands: [Serve.self, Migrate.self],
         defaultSubcommand: Serve.self)
 }

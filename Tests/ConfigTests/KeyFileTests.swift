@@ -5,7 +5,7 @@ import Foundation
 import SwitchboardTesting
 import XCTest
 
-/// Key files as operators get them (CONTRACTS §6): a `.p8` from Apple, a service-account JSON from
+/// Key files as operators get them (docs/configuration.md): a `.p8` from Apple, a service-account JSON from
 /// Google, a CA bundle; and the broken ones, each reported at start-up by variable with its reason.
 final class KeyFileTests: XCTestCase {
     /// Made once by Python's cryptography: real keys in the formats the vendors issue.

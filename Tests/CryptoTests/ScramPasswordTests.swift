@@ -3,7 +3,7 @@ import Crypto
 import XCTest
 
 final class ScramPasswordTests: XCTestCase {
-    /// A row copied from a real ejabberd 23.01 (reference ejabberd-23.01.md §4c): alice / "alicepw".
+    /// A row copied from a real ejabberd 23.01 (docs/xmpp.md): alice / "alicepw".
     let alice = ScramPassword(password: "sha256:mJgUZOM2ihmBYC+qt+63FVENkE0VTeqFEMqr3Up1x14=",
                               serverKey: "hVUXp7yDF4ZRsyZDXmjsIPnIiPw6fMs7Ne033/a1CPA=",
                               salt: "300JFS26EX+NLLmgMyvwNA==", iterationCount: 4096)

@@ -14,7 +14,7 @@ final class AccountRulesTests: XCTestCase {
         XCTAssertNil(AccountRules.username("<script>"))
     }
 
-    /// CONTRACTS §1: a name that NFKC changes is refused, not registered as its composed form
+    /// docs/api.md: a name that NFKC changes is refused, not registered as its composed form
     /// (Swift's `==` would call "e\u{301}x" and "éx" equal).
     func testANameThatNormalisationChangesIsRefused() {
         XCTAssertNil(AccountRules.username("e\u{301}x"))
@@ -64,7 +64,7 @@ final class AccountRulesTests: XCTestCase {
 }
 
 final class GroupNameTests: XCTestCase {
-    /// CONTRACTS §1: 1–100 characters of XML 1.0 text, no control or bidi-override characters.
+    /// docs/api.md: 1–100 characters of XML 1.0 text, no control or bidi-override characters.
     func testGroupNames() {
         for good in ["Family", "a", "Ünïcödé 😀 family", String(repeating: "x", count: 100), "👩‍👩‍👧 (ZWJ emoji)", "tab\u{3000}ideographic space"] {
             XCTAssertTrue(GroupService.isValidName(good), good)

@@ -6,7 +6,7 @@ import SwitchboardTesting
 import XCTest
 import XMPP
 
-/// The XEP-0357 decision with a fake registry and a scripted provider: every answer CONTRACTS §3
+/// The XEP-0357 decision with a fake registry and a scripted provider: every answer docs/xmpp.md
 /// names, byte for byte where ejabberd reads it, and whether a push was queued.
 final class PushAppServerTests: XCTestCase {
     private static let node = "NODE-alice"
@@ -32,7 +32,7 @@ final class PushAppServerTests: XCTestCase {
         return Fixture(server: server, store: store, provider: provider, delivery: delivery)
     }
 
-    /// The publish ejabberd 23.01 sends (reference transcript §4e), with this node, secret and sender.
+    /// The publish ejabberd 23.01 sends (docs/xmpp.md), with this node, secret and sender.
     private static func publishIQ(from: String = "example.com", node: String = node, secret: String? = secret,
                                   sender: String = "bob@example.com/7568") -> XMLElement {
         let summary = DataForm(type: .submit, fields: [

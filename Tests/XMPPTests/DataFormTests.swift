@@ -2,7 +2,7 @@ import XCTest
 import XMPP
 
 final class DataFormTests: XCTestCase {
-    /// The summary form of ejabberd 23.01's publish (reference transcript §4e), as bytes.
+    /// The summary form of ejabberd 23.01's publish (docs/xmpp.md), as bytes.
     private static let summary = "<x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE' type='hidden'><value>urn:xmpp:push:summary</value></field><field var='last-message-sender' type='jid-single' label='The sender of the last received message'><value>bob@example.com/7568788421170312341315</value></field><field var='last-message-body' type='text-single'><value>hello 1</value></field></x>"
 
     func testReadsTheFormEjabberdSends() throws {

@@ -2,7 +2,7 @@
 import XCTest
 
 final class XEP0133Tests: XCTestCase {
-    /// The bytes of the transcript in the reference (§4b), with our id.
+    /// The bytes of the transcript in the ejabberd 23.01 transcript (docs/xmpp.md), with our id.
     func testAddUserRequestMatchesTheVerifiedTranscript() {
         var iq = XEP0133.request(.addUser(jid: "alice@example.com", password: "alicepw"), from: "gateway.example.com", to: "example.com")
         iq[attribute: "id"] = "b1"

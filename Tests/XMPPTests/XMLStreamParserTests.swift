@@ -98,7 +98,7 @@ final class XMLStreamParserTests: XCTestCase {
         XMLElement(name, namespace: XMPPNamespace.component, attributes: attributes.map { (name: $0.0, value: $0.1) })
     }
 
-    /// CONTRACTS §3: a stanza over a limit is skipped, the stream goes on; only its addressing is kept,
+    /// docs/xmpp.md: a stanza over a limit is skipped, the stream goes on; only its addressing is kept,
     /// so that a discarded IQ can be answered.
     func testStanzasOverALimitAreDiscardedAndTheStreamGoesOn() {
         let big = String(repeating: "a", count: 70 * 1024)

@@ -173,7 +173,7 @@ def test_delete_removes_everything_and_is_idempotent(switchboard, postgres):
 
 def test_registration_is_undone_when_the_sip_row_cannot_be_written(switchboard, postgres):
     """The XMPP account is created first; when the database then refuses the SIP row, it is removed
-    again: no XMPP account without its SIP row (CONTRACTS §1)."""
+    again: no XMPP account without its SIP row (docs/api.md)."""
     name, password = unique(), "undo me please"
     postgres.psql("REVOKE INSERT, UPDATE ON subscriber FROM ejabberd", database=postgres.database)
     try:

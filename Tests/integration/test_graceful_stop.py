@@ -1,4 +1,4 @@
-"""A stop with work in flight (CONTRACTS §3 "On SIGTERM"): pushes already accepted are delivered within
+"""A stop with work in flight (docs/xmpp.md, "A stop"): pushes already accepted are delivered within
 SHUTDOWN_GRACE_SECONDS, publishes that arrive meanwhile are answered `wait` (so ejabberd keeps the
 registration), and the process then exits 0. Real ejabberd, slixmpp clients, the release binary and
 the strict fake APNs."""

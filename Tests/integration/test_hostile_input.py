@@ -1,4 +1,4 @@
-"""The critical findings of the security review (reference/security-review-2026-12-02.md), each tried
+"""The critical findings of the security review of 2026-12-02, each tried
 from outside against the real ejabberd and the release binary: what any user with a free account, or
 anyone at all, could do, and what now happens instead."""
 import asyncio
@@ -185,7 +185,7 @@ def test_password_changes_are_limited_per_account(switchboard):
 
 
 def test_a_second_instance_with_the_same_admin_domain_refuses_to_start(switchboard, postgres, ejabberd, turn_secret):
-    """Two instances on one admin domain get each other's IQ answers (CONTRACTS §3): the second one
+    """Two instances on one admin domain get each other's IQ answers (docs/xmpp.md): the second one
     finds the first at start-up and exits 78 naming XMPP_COMPONENT_DOMAIN; the first keeps working."""
     env = {**switchboard.env, "HTTP_PORT": "18447"}
     second = subprocess.run([str(switchboard.binary), "serve"], env=env, capture_output=True, text=True, timeout=60)

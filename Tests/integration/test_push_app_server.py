@@ -162,7 +162,7 @@ def test_publish_answers_against_the_real_ejabberd(switchboard, postgres):
 
 def test_a_database_stall_is_answered_wait_and_ejabberd_keeps_the_registration(switchboard, postgres, ejabberd, fake_apns):
     """A transient problem must never be answered with a cancel/auth error: ejabberd would delete the
-    user's push registration (reference ejabberd-23.01.md §4e)."""
+    user's push registration (docs/xmpp.md)."""
     sender, user, token, binding = offline_device(switchboard)
     log = ejabberd.dir / "log" / "ejabberd.log"
     rejected_before = log.read_text().count("temporarily: resource-constraint")
@@ -184,7 +184,7 @@ def test_a_database_stall_is_answered_wait_and_ejabberd_keeps_the_registration(s
 
 def test_a_publish_sent_by_a_client_rather_than_the_server_is_forbidden(switchboard, postgres, fake_apns):
     """A user knows their own node and secret (the REST API gave them out); sending publishes to the
-    push component themselves must not make Switchboard push (CONTRACTS §3: from the server domain)."""
+    push component themselves must not make Switchboard push (docs/xmpp.md: from the server domain)."""
     _, user, token, binding = offline_device(switchboard)
     answer = publish_directly(user["jid"], PASSWORD, EJABBERD_PORTS["c2s"], binding["push_jid"], binding["node"], binding["secret"])
     assert answer == "forbidden"
@@ -419,7 +419,7 @@ def test_fcm_pushes_arrive_on_time_while_apns_is_down(switchboard, postgres, fak
 
 def test_registrations_survive_a_switchboard_restart_without_messages(switchboard, postgres, fake_apns):
     """ejabberd deletes a push registration when a publish fails because the app server is
-    unreachable (reference ejabberd-23.01.md §4e). A restart with no message in between loses
+    unreachable (docs/xmpp.md). A restart with no message in between loses
     nothing; a message during the restart costs that user the registration (documented here, it
     is ejabberd's rule: the client re-enables on its next login)."""
     from conftest import wait_ready

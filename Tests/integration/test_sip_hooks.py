@@ -1,4 +1,4 @@
-"""Kamailio's hooks (CONTRACTS §2) against the real binary, PostgreSQL and the strict push fakes:
+"""Kamailio's hooks (docs/hooks.md) against the real binary, PostgreSQL and the strict push fakes:
 the secret gate, HA1 answers that follow register / password change / delete, call pushes to every
 device (VoIP on iOS, high-priority data on Android), idempotency per Call-ID, and cancel."""
 import hashlib

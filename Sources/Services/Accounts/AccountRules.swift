@@ -1,7 +1,7 @@
 import XMPP
 import Crypto
 
-/// What a username and a password must be (CONTRACTS §1), checked before anything is sent to
+/// What a username and a password must be (docs/api.md), checked before anything is sent to
 /// ejabberd: its add-user crashes, instead of answering, on a password SASLprep rejects or one over
 /// 1023 bytes.
 ///

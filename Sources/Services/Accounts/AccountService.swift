@@ -4,7 +4,7 @@ public import XMPP
 public import Logging
 public import Loop
 
-/// Accounts (CONTRACTS §1): registration, password change and deletion through XEP-0133 plus the
+/// Accounts (docs/api.md): registration, password change and deletion through XEP-0133 plus the
 /// SIP row and the credential version; login checked against ejabberd's own SCRAM row. Every step
 /// that fails undoes the earlier ones, so a 5xx leaves nothing half-done.
 @LoopActor

@@ -2,7 +2,7 @@ import Codecs
 import Crypto
 public import Postgres
 
-/// The Kamailio `subscriber` row of an account (CONTRACTS §2): HA1 = MD5("user:realm:password") and
+/// The Kamailio `subscriber` row of an account (docs/hooks.md): HA1 = MD5("user:realm:password") and
 /// HA1B = MD5("user@domain:realm:password"); the plain password column stays empty.
 public struct SIPCredentials: Equatable, Sendable {
     public let username: String

@@ -5,7 +5,7 @@ public import XMPP
 public import Logging
 public import Loop
 
-/// Groups (CONTRACTS §1) are members-only MUC rooms that the admin component creates and manages
+/// Groups (docs/api.md) are members-only MUC rooms that the admin component creates and manages
 /// without joining. ejabberd holds the memberships; the `groups` table holds owner and name.
 @LoopActor
 public final class GroupService {
@@ -168,7 +168,7 @@ public final class GroupService {
         return .success(Group(jid: room, name: name, owner: owner, members: XEP0045.jids(in: answer).sorted()))
     }
 
-    /// 1–100 characters of XML 1.0 text without control or bidi-override characters (CONTRACTS §1):
+    /// 1–100 characters of XML 1.0 text without control or bidi-override characters (docs/api.md):
     /// the name goes into the room-configuration IQ, and ejabberd closes the component stream as
     /// not-well-formed on a character XML forbids; on a lock screen a bidi override disguises it.
     nonisolated public static func isValidName(_ name: String) -> Bool {

@@ -2,7 +2,7 @@ import Codecs
 public import HTTP2Client
 public import Loop
 
-/// APNs over HTTP/2 with token auth (CONTRACTS §4): one provider token reused for 40 minutes, the
+/// APNs over HTTP/2 with token auth (docs/pushes.md): one provider token reused for 40 minutes, the
 /// host chosen by the registration's environment, every answer classified.
 @LoopActor
 public final class APNsProvider: PushProvider {

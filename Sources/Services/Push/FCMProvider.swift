@@ -3,7 +3,7 @@ import Crypto
 public import HTTP2Client
 public import Loop
 
-/// FCM HTTP v1 (CONTRACTS §4): an OAuth2 access token from the service account (RS256 JWT-bearer
+/// FCM HTTP v1 (docs/pushes.md): an OAuth2 access token from the service account (RS256 JWT-bearer
 /// grant to its `token_uri`), cached until 5 minutes before it expires and fetched once however
 /// many pushes wait for it; data-only `messages:send`; every answer classified.
 @LoopActor

@@ -3,7 +3,7 @@ public import Logging
 public import Loop
 public import XMPP
 
-/// The XEP-0357 app server (CONTRACTS §3): what a publish from the user's server gets as an answer,
+/// The XEP-0357 app server (docs/xmpp.md): what a publish from the user's server gets as an answer,
 /// decided before any provider is involved, and the message push it queues when accepted.
 ///
 /// ejabberd keeps a user's push registration only on `result`, a `wait` error or no answer, and
@@ -38,7 +38,7 @@ public final class PushAppServer: Service {
 
     /// Decides about `publish` and, when it is accepted, queues its push.
     public func accept(_ publish: XEP0357.Publish) async -> XEP0357.Answer {
-        // Only the user's server publishes (CONTRACTS §3): a client that knows its own node and
+        // Only the user's server publishes (docs/xmpp.md): a client that knows its own node and
         // secret must not be able to make us push.
         guard publish.from == serverDomain else { return .forbidden }
         guard !isStopping else { return .tryLater }

@@ -3,7 +3,7 @@ import Crypto
 public import Logging
 public import Loop
 
-/// Delivery policy of CONTRACTS §4: each push is tried at most 4 times (3 retries) with jittered
+/// Delivery policy of docs/pushes.md: each push is tried at most 4 times (3 retries) with jittered
 /// exponential backoff that honours Retry-After, never past its deadline; a dead token is cleared
 /// (and the node's next publish is answered item-not-found); provider 5xx/429/timeouts never touch
 /// the registration. A bounded queue per provider: when it is full, publishes are answered `wait`.
@@ -92,7 +92,7 @@ public final class PushDelivery: Service {
     public var isReady: Bool { !isStopping }
     public func stop() {}
 
-    /// For a graceful stop (CONTRACTS §3 "On SIGTERM"): queues nothing new, and returns once every
+    /// For a graceful stop (docs/xmpp.md, "A stop"): queues nothing new, and returns once every
     /// push already queued has ended (delivered, or given up at its own deadline) or after `seconds`.
     /// The providers close their connections after this, when they are stopped.
     public func drain(within seconds: Double) async {

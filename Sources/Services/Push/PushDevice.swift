@@ -1,4 +1,4 @@
-/// A device as `/push/register` describes it (CONTRACTS §1), every field checked.
+/// A device as `/push/register` describes it (docs/api.md), every field checked.
 public struct PushDevice: Equatable, Sendable {
     public enum Environment: String, Sendable { case production, sandbox }
 

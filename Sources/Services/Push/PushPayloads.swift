@@ -1,7 +1,7 @@
 public import Codecs
 public import Crypto
 
-/// What reaches phones (CONTRACTS §4): one notification kind per use, with the APNs headers and
+/// What reaches phones (docs/pushes.md): one notification kind per use, with the APNs headers and
 /// payload and the FCM data of each. Pure builders; providers send them.
 public enum PushKind: Equatable, Sendable {
     /// A new message; `sender` only when ejabberd sent one; `conversation` becomes the collapse id.

@@ -1,4 +1,4 @@
-/// The platforms a device registers for (CONTRACTS §1 `/push/register`), each served by one
+/// The platforms a device registers for (docs/api.md `/push/register`), each served by one
 /// ``PushProvider``. What differs by platform is said here once: the shape of its tokens, and which
 /// token a call push goes to.
 public enum PushPlatform: String, Sendable, CaseIterable {

@@ -30,7 +30,7 @@ public struct NodeRegistration: Sendable, Equatable {
     }
 }
 
-/// The devices registered for pushes (CONTRACTS §1 `/push/register`, table `push_registrations`):
+/// The devices registered for pushes (docs/api.md `/push/register`, table `push_registrations`):
 /// every statement on that table is written here.
 @LoopActor
 public final class PushRegistry: PushRegistrationStore {

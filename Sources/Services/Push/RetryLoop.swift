@@ -1,6 +1,6 @@
 import Loop
 
-/// The attempts of one push (CONTRACTS §4): at most 3 retries, jittered exponential backoff that
+/// The attempts of one push (docs/pushes.md): at most 3 retries, jittered exponential backoff that
 /// honours Retry-After, and nothing past the push's deadline: each attempt's timeout is the time
 /// left (10 s at most), and a retry is made only when at least `minimumAttemptSeconds` remain after
 /// its wait.

@@ -3,7 +3,7 @@ public import Postgres
 public import Logging
 public import Loop
 
-/// The wake-up pushes of SIP calls (CONTRACTS §2): a VoIP push to every iOS device's PushKit token
+/// The wake-up pushes of SIP calls (docs/hooks.md): a VoIP push to every iOS device's PushKit token
 /// and a high-priority data push to every Android device of the callee, queued and never waited on.
 ///
 /// Each call is recorded in `sip_calls` (one statement per hook), which makes a repeated

@@ -1,7 +1,7 @@
 public import Postgres
 public import Loop
 
-/// The digest HA1 of each SIP account (table `subscriber`, CONTRACTS §2), for Kamailio's auth hook,
+/// The digest HA1 of each SIP account (table `subscriber`, docs/hooks.md), for Kamailio's auth hook,
 /// which blocks a SIP worker while it waits: answered from memory whenever possible.
 ///
 /// Cached for `freshness` seconds (``RefreshingCache``); unknown users are cached too, so a flood of

@@ -1,6 +1,6 @@
 import Crypto
 
-/// The two call events Kamailio reports (CONTRACTS §2), validated: every field checked for presence,
+/// The two call events Kamailio reports (docs/hooks.md), validated: every field checked for presence,
 /// size and shape, so that nothing odd reaches a push payload or a query.
 public struct SIPCall: Equatable, Sendable {
     public let callID: String

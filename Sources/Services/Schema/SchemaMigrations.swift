@@ -1,6 +1,6 @@
 public import Postgres
 
-/// The schema of the tables Switchboard owns (CONTRACTS §5), as migrations for ``MigrationRunner``.
+/// The schema of the tables Switchboard owns (docs/tables.md), as migrations for ``MigrationRunner``.
 public enum SchemaMigrations {
     public static let all: [Migration] = [
         Migration(version: 1, name: "push_registrations, subscriber, groups", statements: [
