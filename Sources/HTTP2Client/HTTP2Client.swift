@@ -71,7 +71,7 @@ public final class HTTP2Client {
     /// Connections shut down because a request on them went unanswered (``retireConnections(to:)``).
     public private(set) var connectionsRetired = 0
     /// The origin ("https://host:port") each of curl's sockets was opened for.
-    fileprivate(set) var socketOrigins: [Int32: String] = [:]
+    var socketOrigins: [Int32: String] = [:]
 
     /// TCP keepalive on provider connections, which sit idle between pushes: a probe after 60 s idle
     /// keeps NAT and load-balancer mappings alive (AWS's NAT gateway forgets an idle flow after 350 s,
@@ -262,7 +262,7 @@ public final class HTTP2Client {
 
     // MARK: curl's event callbacks
 
-    fileprivate func action(socket: curl_socket_t, events: Int32) {
+    func action(socket: curl_socket_t, events: Int32) {
         guard !isClosed else { return }
         var running: Int32 = 0
         let batch = startedSinceAction > 1
@@ -283,7 +283,7 @@ public final class HTTP2Client {
     }
 
     /// curl says what it wants to hear about a socket.
-    fileprivate func watch(_ fd: curl_socket_t, what: Int32) {
+    func watch(_ fd: curl_socket_t, what: Int32) {
         if what == CURL_POLL_REMOVE {
             sockets[fd]?.setReadInterest(false)
             sockets[fd]?.setWriteInterest(false)
@@ -303,7 +303,7 @@ public final class HTTP2Client {
     }
 
     /// curl closes a socket: our sources go first, and the fd is closed in their cancel handler.
-    fileprivate func closeSocket(_ fd: curl_socket_t) {
+    func closeSocket(_ fd: curl_socket_t) {
         socketOrigins[fd] = nil
         if let watched = sockets.removeValue(forKey: fd) {
             watched.close { _ = Glibc.close(fd) }
@@ -312,65 +312,7 @@ public final class HTTP2Client {
         }
     }
 
-    fileprivate func schedule(milliseconds: Int) {
+    func schedule(milliseconds: Int) {
         if milliseconds < 0 { timer.disarm() } else { timer.schedule(after: Double(milliseconds) / 1000) }
     }
-}
-
-private func client(_ context: UnsafeMutableRawPointer?) -> HTTP2Client {
-    Unmanaged<HTTP2Client>.fromOpaque(context!).takeUnretainedValue()
-}
-
-private let socketCallback: curl_socket_callback = { _, fd, what, context, _ in
-    let target = client(context)
-    LoopActor.assumeIsolated { target.watch(fd, what: what) }
-    return 0
-}
-
-private let timerCallback: curl_multi_timer_callback = { _, milliseconds, context in
-    let target = client(context)
-    LoopActor.assumeIsolated { target.schedule(milliseconds: milliseconds) }
-    return 0
-}
-
-private let closeSocketCallback: curl_closesocket_callback = { context, fd in
-    let target = client(context)
-    LoopActor.assumeIsolated { target.closeSocket(fd) }
-    return 0
-}
-
-/// curl opened a socket for a transfer's connection: keepalive on, and remember which origin it serves.
-private let socketOpenedCallback: curl_sockopt_callback = { context, fd, purpose in
-    guard let context, purpose == CURLSOCKTYPE_IPCXN else { return CURL_SOCKOPT_OK }
-    for option in HTTP2Client.keepalive {
-        var value = option.value
-        setsockopt(fd, option.level, option.name, &value, socklen_t(MemoryLayout<Int32>.size))
-    }
-    let transfer = Unmanaged<HTTP2Client.Transfer>.fromOpaque(context).takeUnretainedValue()
-    let target = transfer.client, origin = transfer.origin
-    LoopActor.assumeIsolated { target.socketOrigins[fd] = origin }
-    return CURL_SOCKOPT_OK
-}
-
-private let bodyCallback: shim_curl_data_callback = { data, size, count, context in
-    guard let data, let context else { return 0 }
-    let transfer = Unmanaged<HTTP2Client.Transfer>.fromOpaque(context).takeUnretainedValue()
-    transfer.responseBody.append(contentsOf: UnsafeRawBufferPointer(start: data, count: size * count))
-    return size * count
-}
-
-/// Keeps the response headers in ``HTTP2Client/keptHeaders``, compared and trimmed as bytes. (As a
-/// Swift String, a line's "\r\n" is one Character, so trimming "\r" and "\n" left it on the value
-/// and "Retry-After: 2" never parsed.)
-private let headerCallback: shim_curl_data_callback = { data, size, count, context in
-    guard let data, let context else { return 0 }
-    let line = UnsafeRawBufferPointer(start: data, count: size * count)
-    guard let colon = line.firstIndex(of: UInt8(ascii: ":")), colon > 0,
-          let name = HTTP2Client.keptHeaders.first(where: { HTTP2Client.isHeaderName(line[..<colon], $0) }) else { return size * count }
-    var value = line[(colon + 1)...]
-    while let first = value.first, first == UInt8(ascii: " ") || first == UInt8(ascii: "\t") { value = value.dropFirst() }
-    while let last = value.last, last == UInt8(ascii: " ") || last == UInt8(ascii: "\r") || last == UInt8(ascii: "\n") { value = value.dropLast() }
-    let transfer = Unmanaged<HTTP2Client.Transfer>.fromOpaque(context).takeUnretainedValue()
-    transfer.responseHeaders[name] = String(decoding: value, as: UTF8.self)
-    return size * count
 }

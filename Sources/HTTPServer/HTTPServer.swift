@@ -283,43 +283,17 @@ public final class HTTPServer: Service {
         return result
     }
 
-    fileprivate func log(_ message: String) {
+    func log(_ message: String) {
         var text = message
         while text.last?.isNewline == true { text.removeLast() }  // MHD ends its messages with a newline
         logger.debug("http: \(text)")
     }
 
-    fileprivate func completed(_ state: UnsafeMutablePointer<UnsafeMutableRawPointer?>) {
+    func completed(_ state: UnsafeMutablePointer<UnsafeMutableRawPointer?>) {
         guard let raw = state.pointee else { return }
         state.pointee = nil
         guard Self.routeMarked(raw) == nil else { return }
         Unmanaged<Exchange>.fromOpaque(raw).release()
         exchangesInFlight -= 1
     }
-}
-
-private let accessHandler: MHD_AccessHandlerCallback = { context, connection, url, method, _, uploadData, uploadSize, state in
-    guard let context, let connection, let url, let method, let uploadSize, let state else { return MHD_Result.NO }
-    let server = Unmanaged<HTTPServer>.fromOpaque(context).takeUnretainedValue()
-    let call = LoopBound((connection, String(cString: url), String(cString: method), uploadData, uploadSize, state))
-    return LoopActor.assumeIsolated {
-        let (connection, url, method, uploadData, uploadSize, state) = call.value
-        return server.handle(connection, url: url, method: method, uploadData: uploadData, uploadSize: uploadSize, state: state)
-    }
-}
-
-private let completedHandler: MHD_RequestCompletedCallback = { context, _, state, _ in
-    guard let context, let state else { return }
-    let server = Unmanaged<HTTPServer>.fromOpaque(context).takeUnretainedValue()
-    let boxed = LoopBound(state)
-    LoopActor.assumeIsolated { server.completed(boxed.value) }
-}
-
-/// MHD reports client protocol errors here (a malformed request, a body cut off): debug-level, since
-/// any client can cause them at will.
-private let logHandler: shim_mhd_log_callback = { context, message in
-    guard let context, let message else { return }
-    let server = Unmanaged<HTTPServer>.fromOpaque(context).takeUnretainedValue()
-    let text = String(cString: message)
-    LoopActor.assumeIsolated { server.log(text) }
 }
