@@ -68,7 +68,7 @@ let package = Package(
         // The environment and key files, read and checked once at start-up.
         module("Config", ["Services", "Crypto", "Codecs", "Postgres"]),
         // The API conventions shared by the phone API and the hooks: JSON errors and bodies, auth.
-        module("JSONAPI", ["HTTPServer", "Services", "Postgres", "Codecs", "Loop"]),
+        module("JSONAPI", ["HTTPServer", "Services", "Postgres", "Codecs"]),
         // CONTRACTS §1 and §2.
         module("PhoneAPI", ["JSONAPI", "HTTPServer", "Services", "Config", "Postgres", "Codecs", "Crypto", "Loop"]),
         module("SIPHooks", ["JSONAPI", "HTTPServer", "Services", "Crypto", "Postgres", "Codecs", "Loop"]),

@@ -1,7 +1,7 @@
 """HTTP benchmark of issue 2: Switchboard (release build) beside nginx serving static files of the same
 sizes, same machine, same wrk command, alternating rounds so both see the same noise.
 
-    .state/venv/bin/python bench/http_bench.py [--rounds 2] [--duration 10]
+    .state/venv/bin/python bench/http_bench.py [--rounds 2] [--duration 10] [--binary B]
 
 Prints a markdown table of requests/s, p50/p99, Switchboard's CPU time per request (user + system,
 from /proc: steadier than req/s on a shared VM) and the ratios, and Switchboard's RSS after the run.
@@ -63,9 +63,10 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--binary", type=Path, help="a release binary to measure instead of this tree's (comparisons)")
     args = parser.parse_args()
 
-    binary = build("release")
+    binary = args.binary or build("release")
     postgres = Postgres("bench", PG_PORT).start().create_database()
     jwt_secret, turn_secret = secrets.token_hex(32), secrets.token_hex(32)
     env = {"SWITCHBOARD_ENV": "production", "HTTP_HOST": "127.0.0.1", "HTTP_PORT": str(SB_PORT),

@@ -23,7 +23,7 @@ public enum JSONBody {
     /// docs/api.md: a body field `jid` that names another account than the token's is 403
     /// `forbidden` on every authenticated route (one that is not a string: 400 naming it). Bodies
     /// that are not JSON objects are left to the route's own decoding.
-    static func subjectRefusal(_ request: HTTPRequest, account: String) -> APIError? {
+    public static func subjectRefusal(_ request: HTTPRequest, account: String) -> APIError? {
         struct Subject: Decodable { let jid: String? }
         guard !request.body.isEmpty else { return nil }
         do {

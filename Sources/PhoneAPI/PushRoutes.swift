@@ -1,7 +1,7 @@
 import Codecs
 import Postgres
 public import HTTPServer
-public import JSONAPI
+import JSONAPI
 import Loop
 public import Services
 

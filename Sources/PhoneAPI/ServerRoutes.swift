@@ -1,7 +1,7 @@
 import Crypto
 public import HTTPServer
 public import Config
-public import JSONAPI
+import JSONAPI
 import Loop
 import Services
 

@@ -21,3 +21,21 @@ public struct HookSecret: Sendable {
     public static let refused = APIError(status: 401, code: "invalid_hook_secret",
                                          message: "The X-Hook-Secret header is missing or wrong.")
 }
+
+extension RouteHandler {
+    /// A hook route behind the secret: a request without it gets 401 `invalid_hook_secret` and
+    /// `handler` never runs (docs/hooks.md).
+    static func guarded(by secret: HookSecret, _ handler: RouteHandler) -> RouteHandler {
+        let refused = HookSecret.refused.response
+        switch handler {
+        case .fixed(let prepared):
+            return .immediate { request in secret.admits(request) ? prepared.response : refused }
+        case .immediate(let answer):
+            return .immediate { request in secret.admits(request) ? answer(request) : refused }
+        case .deferred(let work):
+            return .adaptive { request in secret.admits(request) ? .running { await work(request) } : .answered(refused) }
+        case .adaptive(let decide):
+            return .adaptive { request in secret.admits(request) ? decide(request) : .answered(refused) }
+        }
+    }
+}

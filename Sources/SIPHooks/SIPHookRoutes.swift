@@ -6,7 +6,7 @@ import Loop
 public import Services
 
 /// Kamailio's hooks (docs/hooks.md): `GET /hooks/sip/ha1`, `POST /hooks/sip/call`,
-/// `POST /hooks/sip/cancel`. The secret is checked before anything else; the HA1 hook answers from
+/// `POST /hooks/sip/cancel`. Each route is guarded by the secret (``RouteHandler/guarded(by:_:)``); the HA1 hook answers from
 /// memory when it can; the call hooks answer once the pushes are queued, never waiting on a provider.
 public enum SIPHookRoutes {
     /// A JSON hook body whose `event` must name its kind.
@@ -36,8 +36,7 @@ public enum SIPHookRoutes {
     }
 
     public static func install(on router: inout Router, secret: HookSecret, ha1s: HA1Directory, calls: CallNotifier) {
-        router.add(.GET, "/hooks/sip/ha1", .adaptive { request in
-            guard secret.admits(request) else { return .answered(HookSecret.refused.response) }
+        router.add(.GET, "/hooks/sip/ha1", .guarded(by: secret, .adaptive { request in
             let username = request.query("user") ?? "", realm = request.query("realm") ?? ""
             switch ha1s.answerNow(username: username, realm: realm) {
             case .known(let ha1): return .answered(ha1Response(ha1))
@@ -51,10 +50,10 @@ public enum SIPHookRoutes {
                     }
                 }
             }
-        })
-        router.add(.POST, "/hooks/sip/call", .deferred { request in
+        }))
+        router.add(.POST, "/hooks/sip/call", .guarded(by: secret, .deferred { request in
             let call: SIPCall
-            switch decode(IncomingCall.self, request, secret).flatMap({ body in
+            switch decode(IncomingCall.self, request).flatMap({ body in
                 invalidIfFailed(SIPCall.validated(callID: body.call_id, caller: body.caller, callerDisplay: body.caller_display, callee: body.callee))
             }) {
             case .failure(let error): return error.response
@@ -69,10 +68,10 @@ public enum SIPHookRoutes {
             } catch {
                 return APIError(error).response
             }
-        })
-        router.add(.POST, "/hooks/sip/cancel", .deferred { request in
+        }))
+        router.add(.POST, "/hooks/sip/cancel", .guarded(by: secret, .deferred { request in
             let call: SIPCall, reason: SIPCall.CancelReason
-            switch decode(CallCancelled.self, request, secret).flatMap({ body in
+            switch decode(CallCancelled.self, request).flatMap({ body in
                 invalidIfFailed(SIPCall.validated(callID: body.call_id, caller: body.caller, callerDisplay: nil, callee: body.callee)
                     .flatMap { call in SIPCall.reason(body.reason).map { (call, $0) } })
             }) {
@@ -84,13 +83,12 @@ public enum SIPHookRoutes {
             } catch {
                 return APIError(error).response
             }
-        })
+        }))
     }
 
-    /// The secret first (401, nothing else done), then the JSON body and its `event`.
-    private static func decode<T: Event>(_ type: T.Type, _ request: HTTPRequest, _ secret: HookSecret) -> Result<T, APIError> {
-        guard secret.admits(request) else { return .failure(HookSecret.refused) }
-        return JSONBody.decode(T.self, from: request).flatMap { body in
+    /// The JSON body and its `event` (the secret was checked by the route's guard).
+    private static func decode<T: Event>(_ type: T.Type, _ request: HTTPRequest) -> Result<T, APIError> {
+        JSONBody.decode(T.self, from: request).flatMap { body in
             body.event == T.name ? .success(body) : .failure(.invalidRequest("Field 'event' must be \"\(T.name)\"."))
         }
     }

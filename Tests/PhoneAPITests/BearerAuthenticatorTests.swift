@@ -1,6 +1,7 @@
 import Postgres
 import HTTPServer
-@testable import JSONAPI
+import JSONAPI
+@testable import PhoneAPI
 import Foundation
 import Logging
 import Loop

@@ -1,4 +1,5 @@
 public import HTTPServer
+public import JSONAPI
 public import Loop
 public import Services
 
