@@ -22,6 +22,9 @@ public struct LoopClock: Sendable {
     }
 
     /// Whole seconds since the epoch, as JWT claims count them.
+    public func epochSeconds() -> Int64 { Int64(now()) }
+
+    /// ``epochSeconds()`` as a closure, for parts that take one.
     public var unixSeconds: @Sendable () -> Int64 {
         let now = now
         return { Int64(now()) }

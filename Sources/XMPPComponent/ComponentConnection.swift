@@ -270,10 +270,14 @@ public final class ComponentConnection: Service {
         case .result?, .error?:
             takeRequest(answeredBy: stanza)?.resume(returning: stanza)
         case .get?, .set?:
-            let router = router
-            spawnOnLoop { [weak self] in
-                let answer = await router.answer(stanza)
-                self?.send(answer)
+            switch router.route(stanza) {
+            case .answer(let answer):
+                send(answer)
+            case .handler(let handler):
+                spawnOnLoop { [weak self] in
+                    let answer = await handler(stanza)
+                    self?.send(answer ?? IQRouter.declined(stanza))
+                }
             }
         case nil:
             return

@@ -44,14 +44,24 @@ public struct IQRouter {
         if let feature, !features.contains(feature) { features.append(feature) }
     }
 
-    /// The answer to `request` (an IQ `get` or `set`).
-    public func answer(_ request: XMLElement) async -> XMLElement {
+    /// Where a request goes: answered at once (disco#info, or `service-unavailable`), or to a handler.
+    public enum Route {
+        case answer(XMLElement)
+        case handler(Handler)
+    }
+
+    /// The route of `request` (an IQ `get` or `set`). Decided synchronously, so that the connection
+    /// starts a task only for a request that needs one.
+    public func route(_ request: XMLElement) -> Route {
         guard let type = request.iqType, type.isRequest, let child = request.children.first else {
-            return Stanza.error(to: request, .serviceUnavailable)
+            return .answer(Stanza.error(to: request, .serviceUnavailable))
         }
         let payload = Payload(type, child.name, namespace: child.namespace)
-        if payload == Self.discoInfo { return XEP0030.infoResult(to: request, identity: identity, features: features) }
-        guard let handler = handlers[payload] else { return Stanza.error(to: request, .serviceUnavailable) }
-        return await handler(request) ?? Stanza.error(to: request, .serviceUnavailable)
+        if payload == Self.discoInfo { return .answer(XEP0030.infoResult(to: request, identity: identity, features: features)) }
+        guard let handler = handlers[payload] else { return .answer(Stanza.error(to: request, .serviceUnavailable)) }
+        return .handler(handler)
     }
+
+    /// What a handler's nil means.
+    public static func declined(_ request: XMLElement) -> XMLElement { Stanza.error(to: request, .serviceUnavailable) }
 }

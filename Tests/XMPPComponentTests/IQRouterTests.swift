@@ -8,11 +8,15 @@ import XMPPComponent
 final class IQRouterTests: XCTestCase {
     private static let identity = XEP0030.Identity(category: "pubsub", type: "push", name: "Switchboard push")
 
+    /// The answer as the connection sends it: the route's own, or the handler's (nil: declined).
     private func answer(_ router: IQRouter, _ request: XMLElement) -> String {
         let result = LockedString()
         let done = expectation(description: "answered")
         spawnOnLoop {
-            result.set(await router.answer(request).xml())
+            switch router.route(request) {
+            case .answer(let answer): result.set(answer.xml())
+            case .handler(let handler): result.set((await handler(request) ?? IQRouter.declined(request)).xml())
+            }
             done.fulfill()
         }
         wait(for: [done], timeout: 5)

@@ -24,7 +24,7 @@ public final class APNsProvider: PushProvider {
 
     public func send(_ kind: PushKind, to target: PushTarget, pushID: String, timeout: Double) async -> ProviderOutcome {
         await CredentialRenewal.send(timeout: timeout, clock: clock) { timeout in
-            let time = clock.unixSeconds()
+            let time = clock.epochSeconds()
             let bearer = token.token(now: time)
             let headers = [("authorization", "bearer \(bearer)"), ("apns-id", pushID), ("content-type", "application/json")]
                 + APNsRequest.headers(kind, appID: target.appID, now: time)

@@ -46,7 +46,7 @@ public final class FCMProvider: PushProvider {
 
     /// The cached access token, or one fetched now (single flight).
     private func token(timeout: Double) async -> String? {
-        if let accessToken, clock.unixSeconds() < accessToken.refreshAt { return accessToken.token }
+        if let accessToken, clock.epochSeconds() < accessToken.refreshAt { return accessToken.token }
         if tokenWaiters != nil { return await withCheckedContinuation { tokenWaiters?.append($0) } }
         tokenWaiters = []
         let fetched = await fetchToken(timeout: timeout)
@@ -57,7 +57,7 @@ public final class FCMProvider: PushProvider {
     }
 
     private func fetchToken(timeout: Double) async -> String? {
-        let issuedAt = clock.unixSeconds()
+        let issuedAt = clock.epochSeconds()
         let assertion = JWS.sign(header: [], claims: FCMRequest.assertionClaims(clientEmail: account.clientEmail,
                                                                                 tokenURI: account.tokenURI, now: issuedAt), with: account.key)
         let form = "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=\(assertion)"

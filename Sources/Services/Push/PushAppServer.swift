@@ -30,24 +30,34 @@ public final class PushAppServer: Service {
     }
 
     /// The answer to an IQ `set` with a pubsub payload; nil when it is not a publish (the router
-    /// answers `service-unavailable`).
+    /// answers `service-unavailable`). When the answer is `result`, the push has been queued.
     public func answer(_ iq: XMLElement) async -> XMLElement? {
         guard let publish = XEP0357.publish(in: iq) else { return nil }
-        return XEP0357.reply(to: iq, await accept(publish))
+        // One async function from here to the lookup (the checks around it are synchronous): every
+        // publish in flight holds its task's frames, and one async level less measured 0.6-1.6 MB
+        // less RSS with 2,000 publishes in flight (bench/RESULTS.md, "The house").
+        var answer: XEP0357.Answer
+        if let early = precheck(publish) {
+            answer = early
+        } else {
+            do {
+                answer = decide(publish, try await store.registration(forNode: publish.node))
+            } catch {
+                answer = .tryLater
+            }
+        }
+        return XEP0357.reply(to: iq, answer)
     }
 
-    /// Decides about `publish` and, when it is accepted, queues its push.
-    public func accept(_ publish: XEP0357.Publish) async -> XEP0357.Answer {
-        // Only the user's server publishes (docs/xmpp.md): a client that knows its own node and
-        // secret must not be able to make us push.
+    /// What is decided before the lookup: only the user's server publishes (docs/xmpp.md: a client
+    /// that knows its own node and secret must not be able to make us push), and not during a stop.
+    private func precheck(_ publish: XEP0357.Publish) -> XEP0357.Answer? {
         guard publish.from == serverDomain else { return .forbidden }
-        guard !isStopping else { return .tryLater }
-        let registration: NodeRegistration?
-        do {
-            registration = try await store.registration(forNode: publish.node)
-        } catch {
-            return .tryLater
-        }
+        return isStopping ? .tryLater : nil
+    }
+
+    /// The decision once the registration is known; queues the push when it is accepted.
+    private func decide(_ publish: XEP0357.Publish, _ registration: NodeRegistration?) -> XEP0357.Answer {
         guard let registration, !registration.tokenDead else { return .unknownNode }
         guard let offered = publish.secret, ConstantTime.equals(offered, registration.secret) else { return .forbidden }
         guard let target = registration.target, delivery.hasRoom(for: target.platform) else { return .tryLater }
