@@ -70,7 +70,7 @@ let package = Package(
         // The API conventions shared by the phone API and the hooks: JSON errors and bodies, auth.
         module("JSONAPI", ["HTTPServer", "Services", "Postgres", "Codecs"]),
         // CONTRACTS §1 and §2.
-        module("PhoneAPI", ["JSONAPI", "HTTPServer", "Services", "Config", "Postgres", "Codecs", "Crypto", "Loop"]),
+        module("PhoneAPI", ["JSONAPI", "HTTPServer", "Services", "Config", "Postgres", "Codecs", "Crypto", "XMPP", "Loop"]),
         module("SIPHooks", ["JSONAPI", "HTTPServer", "Services", "Crypto", "Postgres", "Codecs", "Loop"]),
         // The composition root: configuration, wiring, the service runner, the commands.
         .executableTarget(

@@ -1,3 +1,4 @@
+import XMPP
 import Codecs
 public import HTTPServer
 public import JSONAPI
@@ -127,8 +128,8 @@ public final class AccountRateLimits {
     public func login(username: String, address: String) -> Int? {
         let time = now()
         if let wait = loginByAddress.attempt(address, now: time) { return wait }
-        let localpart = username.split(separator: "@", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
-        return loginByUser.attempt(AccountRules.localpart(localpart) ?? "", now: time)
+        // A bare JID counts as its localpart, whatever its domain (a wrong domain fails the login anyway).
+        return loginByUser.attempt(AccountRules.localpart(JID(username)?.localpart ?? username) ?? "", now: time)
     }
 
     public func register(address: String) -> Int? { registerByAddress.attempt(address, now: now()) }

@@ -1,3 +1,4 @@
+import XMPP
 import Codecs
 import Crypto
 public import Postgres
@@ -17,7 +18,7 @@ public struct SIPCredentials: Equatable, Sendable {
         self.username = username
         self.domain = domain
         ha1 = Self.md5Hex("\(username):\(realm):\(password)")
-        ha1b = Self.md5Hex("\(username)@\(domain):\(realm):\(password)")
+        ha1b = Self.md5Hex("\(JID(localpart: username, domain: domain)):\(realm):\(password)")
     }
 
     static func md5Hex(_ text: String) -> String { Hex.lower(Digest.md5(Array(text.utf8))) }
