@@ -132,12 +132,12 @@ def percentile(values, p):
     return values[min(len(values) - 1, int(len(values) * p))] * 1000 if values else float("nan")
 
 
-async def run(args, switchboard_url: str, generator: Generator, devices):
+async def run(args, metrics_url: str, generator: Generator, devices):
     await asyncio.wait_for(generator.ready.wait(), 30)
     results = {}
     # Phase 1: flood.
     count = min(args.devices, len(devices)) * 2
-    before, started = sent_total(switchboard_url), time.perf_counter()
+    before, started = sent_total(metrics_url), time.perf_counter()
     for i in range(count):
         while len(generator.sent) > 2000:
             await asyncio.sleep(0.0005)
@@ -148,14 +148,14 @@ async def run(args, switchboard_url: str, generator: Generator, devices):
     while len(generator.sent) > 0 and time.perf_counter() - started < 60:
         await asyncio.sleep(0.01)
     answered_at = time.perf_counter()
-    while sent_total(switchboard_url) - before < count and time.perf_counter() - started < 60:
+    while sent_total(metrics_url) - before < count and time.perf_counter() - started < 60:
         await asyncio.sleep(0.01)
     delivered_at = time.perf_counter()
     results["flood"] = {"publishes": count, "answers_per_s": count / (answered_at - started),
-                        "pushes_per_s": (sent_total(switchboard_url) - before) / (delivered_at - started), "errors": generator.errors}
+                        "pushes_per_s": (sent_total(metrics_url) - before) / (delivered_at - started), "errors": generator.errors}
     # Phase 2: steady rate.
     generator.latencies.clear()
-    before, started = sent_total(switchboard_url), time.perf_counter()
+    before, started = sent_total(metrics_url), time.perf_counter()
     total = args.rate * args.seconds
     for i in range(total):
         target = started + i / args.rate
@@ -166,10 +166,10 @@ async def run(args, switchboard_url: str, generator: Generator, devices):
         generator.publish(count + i, node, secret)
     while len(generator.sent) > 0 and time.perf_counter() - started < args.seconds + 30:
         await asyncio.sleep(0.01)
-    while sent_total(switchboard_url) - before < total and time.perf_counter() - started < args.seconds + 30:
+    while sent_total(metrics_url) - before < total and time.perf_counter() - started < args.seconds + 30:
         await asyncio.sleep(0.01)
     results["steady"] = {"rate": args.rate, "p50_ms": percentile(generator.latencies, 0.5), "p99_ms": percentile(generator.latencies, 0.99),
-                         "delivered": sent_total(switchboard_url) - before, "expected": total}
+                         "delivered": sent_total(metrics_url) - before, "expected": total}
     return results
 
 
@@ -209,7 +209,7 @@ def main() -> int:
             switchboard = Switchboard(binary, "bench-push", env).start()
         try:
             await seed_devices(postgres, devices)
-            results = await run(args, switchboard.url, generator, devices)
+            results = await run(args, switchboard.hooks_url, generator, devices)
             pid = switchboard.daemon.proc.pid
             rss = int(re.search(r"VmRSS:\s+(\d+)", Path(f"/proc/{pid}/status").read_text()).group(1)) / 1024
             results["switches"] = context_switches(pid)

@@ -69,19 +69,20 @@ def seed(postgres, tokens: list[str]) -> None:
     psql(postgres, "COPY push_registrations (device_uuid, jid, platform, push_token, voip_token, app_id, environment, node, secret) FROM STDIN", devices)
 
 
-def hook_latency(url: str, secret: str, seconds: int, rounds: int) -> list[tuple[str, dict]]:
-    """(case, {rps, p50, p99: per round}); each case paced to its own offered rate."""
+def hook_latency(url: str, hooks_url: str, secret: str, seconds: int, rounds: int) -> list[tuple[str, dict]]:
+    """(case, {rps, p50, p99: per round}); each case paced to its own offered rate. The floor is on
+    the public listener, the hooks on the internal one: two MHD servers on the same loop."""
     floor_script = state_dir(PROFILE, "lua") / "paced_get.lua"
     floor_script.write_text('function delay() return tonumber(os.getenv("DELAY_MS") or "2") end\n')
     base = {"HOOK_SECRET": secret, "USERS": str(USERS)}
     # connections × 1 / (delay + latency): 13 × 2 ms ≈ 5k/s, 12 × 11 ms ≈ 1k/s, 12 × 47 ms ≈ 250/s.
     floor = ("server info, the floor", f"{url}/api/v1/server/info", str(floor_script))
     cases = [(f"{floor[0]} (~5k/s)", *floor[1:], {**base, "DELAY_MS": "2"}, 13),
-             ("HA1 hook (~5k/s)", url, "hook_ha1.lua", {**base, "DELAY_MS": "2"}, 13),
+             ("HA1 hook (~5k/s)", hooks_url, "hook_ha1.lua", {**base, "DELAY_MS": "2"}, 13),
              (f"{floor[0]} (~1k/s)", *floor[1:], {**base, "DELAY_MS": "11"}, 12),
-             ("call hook (~1k/s)", url, "hook_call.lua", {**base, "DELAY_MS": "11"}, 12),
+             ("call hook (~1k/s)", hooks_url, "hook_call.lua", {**base, "DELAY_MS": "11"}, 12),
              (f"{floor[0]} (~250/s)", *floor[1:], {**base, "DELAY_MS": "47"}, 12),
-             ("call hook (~250/s)", url, "hook_call.lua", {**base, "DELAY_MS": "47"}, 12)]
+             ("call hook (~250/s)", hooks_url, "hook_call.lua", {**base, "DELAY_MS": "47"}, 12)]
     results: dict[str, list[dict]] = {name: [] for name, *_ in cases}
     for _ in range(rounds):
         for name, target, script, env, connections in cases:
@@ -162,14 +163,14 @@ def main() -> int:
             assert time.monotonic() < deadline, "migrations did not run"
             time.sleep(0.1)
         seed(postgres, tokens)
-        latency = hook_latency(switchboard.url, secret, args.seconds, args.rounds)
+        latency = hook_latency(switchboard.url, switchboard.hooks_url, secret, args.seconds, args.rounds)
         switchboard.stop()
 
         # Part 2 against the strict fake, through Kamailio.
         switchboard = start_switchboard(env)
         rtpengine = Rtpengine(PROFILE, *RTPENGINE).start()
         stops.append(rtpengine.stop)
-        kamailio = Kamailio(PROFILE, KAMAILIO_PORTS, RTPENGINE[0], switchboard.url, secret, DOMAIN, ring_seconds=30).start()
+        kamailio = Kamailio(PROFILE, KAMAILIO_PORTS, RTPENGINE[0], switchboard.hooks_url, secret, DOMAIN, ring_seconds=30).start()
         stops.append(kamailio.stop)
         time.sleep(1)
         invite = invite_to_push(KAMAILIO_PORTS["udp"], args.calls, fake)

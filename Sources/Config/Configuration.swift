@@ -24,7 +24,10 @@ public struct Configuration: Sendable {
     }
 
     public var environment: Environment
+    /// The public listener: the phone API, `/healthz`, `/readyz`.
     public var http: Endpoint
+    /// The internal listener: Kamailio's hooks, `/metrics`, `/healthz`, `/readyz` (docs/hooks.md).
+    public var hooksHTTP: Endpoint
     /// libpq URI or conninfo; may hold a password, so log only ``DatabaseAddress/redacted(_:)``.
     public var databaseURL: String
     public var ejabberdDatabaseURL: String

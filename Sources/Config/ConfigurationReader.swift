@@ -37,9 +37,16 @@ public struct ConfigurationReader {
             host: hostName("XMPP_COMPONENT_HOST", default: "ejabberd"),
             port: port("XMPP_COMPONENT_PORT", default: 5347))
         let databaseURL = databaseURL()
+        let http = Configuration.Endpoint(host: hostName("HTTP_HOST", default: "0.0.0.0"), port: port("HTTP_PORT", default: 8443))
+        let hooks = Configuration.Endpoint(host: hostName("HOOKS_HTTP_HOST", default: "127.0.0.1"), port: port("HOOKS_HTTP_PORT", default: 8444))
+        if hooks.port == http.port {
+            report("HOOKS_HTTP_PORT", "'\(hooks.port)' is HTTP_PORT's port too",
+                   fix: "give the internal listener (hooks, metrics) a port of its own, such as 8444")
+        }
         return Configuration(
             environment: environment,
-            http: .init(host: hostName("HTTP_HOST", default: "0.0.0.0"), port: port("HTTP_PORT", default: 8443)),
+            http: http,
+            hooksHTTP: hooks,
             databaseURL: databaseURL,
             ejabberdDatabaseURL: connectionString("EJABBERD_DATABASE_URL") ?? databaseURL,
             jwtSecret: secret("JWT_SECRET", relaxed: relaxed),

@@ -19,6 +19,7 @@ final class Application {
     private let logger: Logger
     private let runner: ServiceRunner
     private let server: HTTPServer
+    private let internalServer: HTTPServer
 
     init(configuration: Configuration, logger: Logger) {
         self.configuration = configuration
@@ -70,9 +71,10 @@ final class Application {
             destroyOwnedGroups: { owner in await groups.destroyAll(ownedBy: owner) }, signer: signer, now: clock.unixSeconds, logger: logger)
         let calls = CallNotifier(domain: domain, ringSeconds: configuration.callRingSeconds, database: pool, delivery: delivery, logger: logger)
 
-        // HTTP: the phone API and the hooks.
-        var router = Router()
-        HealthRoutes.install(on: &router, checks: [
+        // HTTP: the phone API on the public listener; Kamailio's hooks and the metrics on the
+        // internal one (docs/hooks.md), so that no client of the public port can take the connections
+        // SIP authentication and call wake-ups need. Health and readiness answer on both.
+        let health: [HealthRoutes.Check] = [
             .init(name: "database") {
                 guard migrator.isReady, pool.isAvailable else { return false }
                 return (try? await pool.query("SELECT 1")) != nil
@@ -80,26 +82,35 @@ final class Application {
             .init(name: "xmpp_admin") { adminComponent.isReady && probe.isOwned },
             .init(name: "xmpp_push") { pushComponent.isReady },
             .init(name: "accepting") { !runner.isStopping },
-        ])
-        ServerRoutes.install(on: &router, configuration: configuration, auth: auth, now: clock.unixSeconds)
+        ]
+        var phoneRouter = Router()
+        HealthRoutes.install(on: &phoneRouter, checks: health)
+        ServerRoutes.install(on: &phoneRouter, configuration: configuration, auth: auth, now: clock.unixSeconds)
         let limits = AccountRateLimits(
             loginPerUserPerMinute: configuration.loginLimitPerUser, loginPerAddressPerMinute: configuration.loginLimitPerAddress,
             registerPerAddressPerHour: configuration.registerLimitPerAddress,
             passwordChangesPerAccountPerHour: configuration.passwordLimitPerAccount, now: clock.now)
-        AccountRoutes.install(on: &router, accounts: accounts, limits: limits, auth: auth)
-        GroupRoutes.install(on: &router, groups: groups, auth: auth)
-        PushRoutes.install(on: &router, registrations: registry, pushJID: configuration.pushComponentDomain, auth: auth)
-        MetricsRoutes.install(on: &router, delivery: delivery)
-        SIPHookRoutes.install(on: &router, secret: HookSecret(configuration.hookSecret), ha1s: ha1s, calls: calls)
-        let server = HTTPServer(host: configuration.http.host, port: configuration.http.port, router: router,
+        AccountRoutes.install(on: &phoneRouter, accounts: accounts, limits: limits, auth: auth)
+        GroupRoutes.install(on: &phoneRouter, groups: groups, auth: auth)
+        PushRoutes.install(on: &phoneRouter, registrations: registry, pushJID: configuration.pushComponentDomain, auth: auth)
+        var internalRouter = Router()
+        HealthRoutes.install(on: &internalRouter, checks: health)
+        MetricsRoutes.install(on: &internalRouter, delivery: delivery)
+        SIPHookRoutes.install(on: &internalRouter, secret: HookSecret(configuration.hookSecret), ha1s: ha1s, calls: calls)
+        let internalServer = HTTPServer(host: configuration.hooksHTTP.host, port: configuration.hooksHTTP.port,
+                                        router: internalRouter, refusals: APIError.refusals, logger: logger)
+        let server = HTTPServer(host: configuration.http.host, port: configuration.http.port, router: phoneRouter,
                                 refusals: APIError.refusals, logger: logger)
 
-        // Started in this order, drained and stopped in reverse: the HTTP server first (its last
-        // call hooks may still queue pushes), then the app server (publishes answered `wait`), then
-        // delivery (pushes already accepted go out), the providers, the streams, the pools.
+        // Started in this order, drained and stopped in reverse: the public listener first, then the
+        // internal one (its last call hooks may still queue pushes), then the app server (publishes
+        // answered `wait`), then delivery (pushes already accepted go out), the providers, the
+        // streams, the pools.
         let storage: [any Service] = ejabberdPool === pool ? [pool] : [pool, ejabberdPool]
-        runner.append(storage + [migrator, adminComponent, pushComponent] + providers + [delivery, appServer, calls, server])
+        runner.append(storage + [migrator, adminComponent, pushComponent] + providers
+                      + [delivery, appServer, calls, internalServer, server])
         self.server = server
+        self.internalServer = internalServer
     }
 
     func start() throws {
@@ -108,7 +119,8 @@ final class Application {
             "database": "\(DatabaseAddress.redacted(configuration.databaseURL))",
         ])
         try runner.start()
-        logger.info("listening", metadata: ["http": "\(configuration.http.host):\(server.port)"])
+        logger.info("listening", metadata: ["http": "\(configuration.http.host):\(server.port)",
+                                            "hooks": "\(configuration.hooksHTTP.host):\(internalServer.port)"])
     }
 
     /// Set by the first stop signal, before the stop's task runs.

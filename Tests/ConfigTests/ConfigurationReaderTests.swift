@@ -25,6 +25,8 @@ final class ConfigurationReaderTests: XCTestCase {
         let c = try read(Self.minimal).get()
         XCTAssertEqual(c.environment, .production)
         XCTAssertEqual(c.http, .init(host: "0.0.0.0", port: 8443))
+        XCTAssertEqual(c.hooksHTTP, .init(host: "127.0.0.1", port: 8444), "the internal listener is on loopback unless told otherwise")
+        XCTAssertEqual(c.shutdownGraceSeconds, 10)
         XCTAssertEqual(c.xmppDomain, "example.com")
         XCTAssertEqual(c.mucDomain, "conference.example.com")
         XCTAssertEqual(c.adminComponentDomain, "gateway.example.com")
@@ -42,6 +44,15 @@ final class ConfigurationReaderTests: XCTestCase {
         XCTAssertEqual(c.ejabberdDatabaseURL, c.databaseURL)
         XCTAssertEqual(DatabaseAddress.parse(c.databaseURL)?["host"], "db")
         XCTAssertEqual(DatabaseAddress.parse(c.databaseURL)?["dbname"], "ejabberd")
+    }
+
+    func testTheInternalListenerNeedsAPortOfItsOwn() {
+        XCTAssertEqual(variables(Self.minimal.merging(["HTTP_PORT": "9000", "HOOKS_HTTP_PORT": "9000"]) { $1 }), ["HOOKS_HTTP_PORT"])
+        XCTAssertEqual(variables(Self.minimal.merging(["HOOKS_HTTP_PORT": "8443"]) { $1 }), ["HOOKS_HTTP_PORT"], "the public default")
+        XCTAssertEqual(variables(Self.minimal.merging(["HOOKS_HTTP_HOST": "not a host!", "SHUTDOWN_GRACE_SECONDS": "-1"]) { $1 }),
+                       ["HOOKS_HTTP_HOST", "SHUTDOWN_GRACE_SECONDS"])
+        XCTAssertEqual(try read(Self.minimal.merging(["HOOKS_HTTP_HOST": "10.0.0.5", "HOOKS_HTTP_PORT": "9444"]) { $1 }).get().hooksHTTP,
+                       .init(host: "10.0.0.5", port: 9444))
     }
 
     func testDerivedDefaultsFollowTheDomainAndHost() throws {

@@ -22,6 +22,7 @@ from stack.switchboard import Switchboard, build  # noqa: E402
 
 PROFILE = "test"
 HTTP_PORT = 18443
+HOOKS_HTTP_PORT = 19443  # the internal listener: Kamailio's hooks and /metrics
 PG_PORT = 15433
 TURN_PORT = 23478
 TURN_PEER_PORT = 23490
@@ -90,7 +91,7 @@ def production_environment(database_url: str, turn_secret: str, ejabberd_databas
     """Production mode (the strict secret checks apply), with strong random secrets."""
     return {
         "SWITCHBOARD_ENV": "production",
-        "HTTP_HOST": "127.0.0.1", "HTTP_PORT": str(HTTP_PORT),
+        "HTTP_HOST": "127.0.0.1", "HTTP_PORT": str(HTTP_PORT), "HOOKS_HTTP_PORT": str(HOOKS_HTTP_PORT),
         "DATABASE_URL": database_url,
         "EJABBERD_DATABASE_URL": ejabberd_database_url or database_url,
         "JWT_SECRET": secrets.token_hex(32),
@@ -170,7 +171,7 @@ def rtpengine():
 @pytest.fixture(scope="session")
 def kamailio(switchboard, rtpengine):
     """deploy/kamailio/kamailio.cfg with loopback addresses, calling the session's Switchboard."""
-    server = Kamailio(PROFILE, KAMAILIO_PORTS, RTPENGINE_NG_PORT, switchboard.url, switchboard.env["HOOK_SECRET"],
+    server = Kamailio(PROFILE, KAMAILIO_PORTS, RTPENGINE_NG_PORT, switchboard.hooks_url, switchboard.env["HOOK_SECRET"],
                       DOMAIN, RING_SECONDS)
     checked = server.check()
     assert checked.returncode == 0, checked.stderr

@@ -91,3 +91,22 @@ def test_health_and_readiness(switchboard):
     assert r.status_code == 200
     assert r.json() == {"status": "ready", "checks": {"database": "up", "xmpp_admin": "up", "xmpp_push": "up", "accepting": "up"}}
 
+
+
+def test_hooks_and_metrics_are_on_the_internal_listener_only(switchboard):
+    """docs/hooks.md: a client of the public port can neither reach Kamailio's hooks nor /metrics, and
+    the internal port serves nothing of the phone API; health and readiness answer on both."""
+    secret = {"X-Hook-Secret": switchboard.env["HOOK_SECRET"]}
+    for method, path, body in (("GET", "/hooks/sip/ha1?user=fixture&realm=example.com", None), ("GET", "/metrics", None),
+                               ("POST", "/hooks/sip/call", {"event": "incoming_call"}),
+                               ("POST", "/hooks/sip/cancel", {"event": "call_cancelled"})):
+        r = requests.request(method, f"{switchboard.url}{path}", headers=secret, json=body, timeout=5)
+        assert r.status_code == 404 and r.json()["error"]["code"] == "not_found", (path, r.text)
+    assert requests.get(f"{switchboard.hooks_url}/metrics", timeout=5).status_code == 200
+    assert requests.get(f"{switchboard.hooks_url}/hooks/sip/ha1?user=nobody&realm=example.com", headers=secret,
+                        timeout=5).status_code == 404, "served there (an unknown user)"
+    for path in ("/api/v1/server/info", "/api/v1/account/login"):
+        assert requests.get(f"{switchboard.hooks_url}{path}", timeout=5).status_code == 404, path
+    for url in (switchboard.url, switchboard.hooks_url):
+        assert requests.get(f"{url}/healthz", timeout=5).json() == {"status": "ok", "checks": {}}
+        assert requests.get(f"{url}/readyz", timeout=5).json()["status"] == "ready"

@@ -24,7 +24,7 @@ def test_every_problem_is_reported_at_once_with_exit_78(binary):
 
 def test_weak_secrets_refused_in_production_allowed_in_development(binary, postgres):
     env = production_environment(postgres.url, "t" * 8)
-    env.update({"JWT_SECRET": "changeme", "HOOK_SECRET": "short-secret-1", "HTTP_PORT": "18499"})
+    env.update({"JWT_SECRET": "changeme", "HOOK_SECRET": "short-secret-1", "HTTP_PORT": "18499", "HOOKS_HTTP_PORT": "19499"})
     result = run(binary, env, "serve")
     assert result.returncode == 78
     assert "JWT_SECRET: looks like a placeholder" in result.stderr
@@ -63,10 +63,19 @@ def test_help_describes_the_commands(binary):
 
 
 def test_port_in_use_is_a_clear_start_failure(binary, switchboard):
-    env = dict(switchboard.env)
-    result = run(binary, {k: v for k, v in env.items() if k != "PATH"}, "serve", timeout=20)
-    assert result.returncode == 1
-    assert "cannot listen on 127.0.0.1:18443" in result.stderr
+    env = {k: v for k, v in switchboard.env.items() if k != "PATH"}
+    for taken, free in (("HTTP_PORT", "HOOKS_HTTP_PORT"), ("HOOKS_HTTP_PORT", "HTTP_PORT")):
+        result = run(binary, {**env, free: "18496"}, "serve", timeout=20)
+        assert result.returncode == 1, (taken, result.stderr[-500:])
+        assert f"cannot listen on 127.0.0.1:{env[taken]}" in result.stderr, (taken, result.stderr[-500:])
+
+
+def test_the_two_listeners_need_two_ports(binary, postgres):
+    env = production_environment(postgres.url, secrets.token_hex(32))
+    env.update({"HTTP_PORT": "18497", "HOOKS_HTTP_PORT": "18497"})
+    result = run(binary, env, "serve")
+    assert result.returncode == 78
+    assert "HOOKS_HTTP_PORT: '18497' is HTTP_PORT's port too" in result.stderr
 
 
 def test_the_release_binary_starts_with_a_real_shaped_apns_key_and_service_account(switchboard, fake_apns, fake_fcm):

@@ -187,7 +187,7 @@ def test_password_changes_are_limited_per_account(switchboard):
 def test_a_second_instance_with_the_same_admin_domain_refuses_to_start(switchboard, postgres, ejabberd, turn_secret):
     """Two instances on one admin domain get each other's IQ answers (docs/xmpp.md): the second one
     finds the first at start-up and exits 78 naming XMPP_COMPONENT_DOMAIN; the first keeps working."""
-    env = {**switchboard.env, "HTTP_PORT": "18447"}
+    env = {**switchboard.env, "HTTP_PORT": "18447", "HOOKS_HTTP_PORT": "19447"}
     second = subprocess.run([str(switchboard.binary), "serve"], env=env, capture_output=True, text=True, timeout=60)
     assert second.returncode == 78, second.stderr[-2000:]
     assert "XMPP_COMPONENT_DOMAIN: 'gateway.example.com' is already served by another connection" in second.stderr

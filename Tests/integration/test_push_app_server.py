@@ -207,7 +207,7 @@ def test_a_message_to_an_offline_ios_user_reaches_the_fake_apns(switchboard, pos
     assert push["payload"] == {"aps": {"alert": {"loc-key": "NEW_MESSAGE"}, "sound": "default", "mutable-content": 1}, "type": "message"}
     assert push["headers"]["apns-push-type"] == "alert" and push["headers"]["apns-topic"] == "com.example.chat"
     assert push["headers"]["apns-priority"] == "10"
-    metrics = requests.get(f"{switchboard.url}/metrics").text
+    metrics = requests.get(f"{switchboard.hooks_url}/metrics").text
     sent = re.search(r'switchboard_pushes_total\{platform="ios",outcome="sent"\} (\d+)', metrics)
     assert sent and int(sent.group(1)) >= 1, metrics
     assert abs(int(push["headers"]["apns-expiration"]) - (time.time() + 86400)) < 120
@@ -288,7 +288,7 @@ def test_a_goaway_from_apns_loses_no_push_and_sends_none_twice(switchboard, post
 
 
 def connection_events(switchboard, event: str) -> int:
-    metrics = requests.get(f"{switchboard.url}/metrics").text
+    metrics = requests.get(f"{switchboard.hooks_url}/metrics").text
     found = re.search(rf'switchboard_push_connections_total\{{platform="ios",event="{event}"\}} (\d+)', metrics)
     assert found, metrics
     return int(found.group(1))

@@ -14,7 +14,7 @@ def test_login_and_register_limits(binary, switchboard, postgres, ejabberd):
     name, password = "limited", "a fine password"
     assert requests.post(f"{switchboard.url}/api/v1/account/register", json={"username": name, "password": password}).status_code == 201
     env = production_environment(postgres.url, secrets.token_hex(32), ejabberd.reader_url)
-    env.update({"HTTP_PORT": str(PORT), "LOGIN_LIMIT_PER_USER_PER_MINUTE": "3",
+    env.update({"HTTP_PORT": str(PORT), "HOOKS_HTTP_PORT": str(PORT + 1000), "LOGIN_LIMIT_PER_USER_PER_MINUTE": "3",
                 "LOGIN_LIMIT_PER_ADDRESS_PER_MINUTE": "5", "REGISTER_LIMIT_PER_ADDRESS_PER_HOUR": "2",
                 "XMPP_COMPONENT_DOMAIN": "gateway2.example.com"})  # not served: this instance never uses XMPP here
     proc = subprocess.Popen([str(binary), "serve"], env={"PATH": "/usr/bin:/bin", **env},

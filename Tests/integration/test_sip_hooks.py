@@ -18,7 +18,7 @@ def hook(switchboard, method, path, secret=None, **kwargs):
     headers = kwargs.pop("headers", {})
     if secret is not None:
         headers["X-Hook-Secret"] = secret
-    return requests.request(method, f"{switchboard.url}/hooks/sip/{path}", headers=headers, timeout=5, **kwargs)
+    return requests.request(method, f"{switchboard.hooks_url}/hooks/sip/{path}", headers=headers, timeout=5, **kwargs)
 
 
 @pytest.fixture

@@ -30,7 +30,7 @@ def development_environment(database_url: str, http_port: int, turn_port: int, t
                             components: dict[str, tuple[str, str]]) -> dict[str, str]:
     return {
         "SWITCHBOARD_ENV": "development",
-        "HTTP_HOST": "127.0.0.1", "HTTP_PORT": str(http_port),
+        "HTTP_HOST": "127.0.0.1", "HTTP_PORT": str(http_port), "HOOKS_HTTP_PORT": str(http_port + 1),
         "DATABASE_URL": database_url,
         "JWT_SECRET": secrets.token_hex(32),
         "XMPP_DOMAIN": DOMAIN, "XMPP_HOST": "127.0.0.1",
@@ -68,7 +68,7 @@ def dev() -> int:
         started.append(switchboard.stop)
         rtpengine = Rtpengine("dev", 2223, 9900, (30000, 30100)).start()
         started.append(rtpengine.stop)
-        kamailio = Kamailio("dev", {"udp": 5060, "tls": 5061, "wss": 8089}, 2223, switchboard.url, env["HOOK_SECRET"],
+        kamailio = Kamailio("dev", {"udp": 5060, "tls": 5061, "wss": 8089}, 2223, switchboard.hooks_url, env["HOOK_SECRET"],
                             DOMAIN, ring_seconds=30).start()
         started.append(kamailio.stop)
         token = jwt.encode({"sub": f"alice@{DOMAIN}", "iat": int(time.time()), "exp": int(time.time()) + 86400, "ver": 1},

@@ -14,20 +14,32 @@ def build(configuration: str = "debug") -> Path:
 
 
 class Switchboard:
+    """One instance. Its internal listener (hooks, /metrics) is on HOOKS_HTTP_PORT, by default
+    HTTP_PORT + 1000 here, so that instances started side by side never share one."""
+
     def __init__(self, binary: Path, profile: str, env: dict[str, str]):
         self.binary = binary
         self.env = {**os.environ, **env}
         self.port = int(env["HTTP_PORT"])
+        self.env.setdefault("HOOKS_HTTP_PORT", str(self.port + 1000))
+        self.hooks_port = int(self.env["HOOKS_HTTP_PORT"])
         self.dir = state_dir(profile, "switchboard")
         self.daemon: Daemon | None = None
 
     @property
     def url(self) -> str:
+        """The public listener: the phone API."""
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def hooks_url(self) -> str:
+        """The internal listener: Kamailio's hooks and /metrics."""
+        return f"http://127.0.0.1:{self.hooks_port}"
 
     def start(self) -> "Switchboard":
         self.daemon = Daemon("switchboard", [str(self.binary), "serve"], self.dir / "switchboard.log", env=self.env)
         wait_for_port(self.port, process=self.daemon)
+        wait_for_port(self.hooks_port, process=self.daemon)
         return self
 
     def run(self, *args: str) -> subprocess.CompletedProcess:
