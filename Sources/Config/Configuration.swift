@@ -77,6 +77,8 @@ public struct Configuration: Sendable {
     public var shutdownGraceSeconds: Int
     public var serverVersion: String
     public var minClientVersion: String
+    /// The apps devices may register for (`APP_IDS`); nil: any (a start-up warning says so).
+    public var appIDs: Set<String>?
 }
 
 /// One thing wrong with the environment, named by its variable, with the fix.

@@ -43,7 +43,7 @@ public struct ConfigurationReader {
             report("HOOKS_HTTP_PORT", "'\(hooks.port)' is HTTP_PORT's port too",
                    fix: "give the internal listener (hooks, metrics) a port of its own, such as 8444")
         }
-        return Configuration(
+        let configuration = Configuration(
             environment: environment,
             http: http,
             hooksHTTP: hooks,
@@ -74,7 +74,7 @@ public struct ConfigurationReader {
             apns: apns(),
             apnsURL: url("APNS_URL", default: "https://api.push.apple.com", schemes: ["https"]),
             apnsSandboxURL: url("APNS_SANDBOX_URL", default: "https://api.sandbox.push.apple.com", schemes: ["https"]),
-            fcmServiceAccount: fcmServiceAccount(),
+            fcmServiceAccount: fcmServiceAccount(relaxed: relaxed),
             fcmURL: url("FCM_URL", default: "https://fcm.googleapis.com", schemes: ["https"]),
             pushCAFile: certificateBundle("PUSH_CA_FILE"),
             callRingSeconds: integer("CALL_RING_SECONDS", default: 30, range: 5...300),
@@ -84,7 +84,36 @@ public struct ConfigurationReader {
             passwordLimitPerAccount: integer("PASSWORD_LIMIT_PER_ACCOUNT_PER_HOUR", default: 10, range: 1...100_000),
             shutdownGraceSeconds: integer("SHUTDOWN_GRACE_SECONDS", default: 10, range: 0...3600),
             serverVersion: version("SERVER_VERSION", default: "1.0.0"),
-            minClientVersion: version("MIN_CLIENT_VERSION", default: "1.0.0"))
+            minClientVersion: version("MIN_CLIENT_VERSION", default: "1.0.0"),
+            appIDs: appIDs())
+        if !relaxed { checkDistinct(configuration) }
+        return configuration
+    }
+
+    /// Each secret guards something else (tokens, hooks, TURN, the component streams): one leaked
+    /// must not open another. The two component secrets may be equal (one ejabberd listener with a
+    /// listener-wide password, docs/xmpp.md).
+    private mutating func checkDistinct(_ c: Configuration) {
+        let secrets = [("JWT_SECRET", c.jwtSecret), ("HOOK_SECRET", c.hookSecret), ("TURN_SECRET", c.turnSecret),
+                       ("XMPP_COMPONENT_SECRET", c.adminComponentSecret), ("PUSH_COMPONENT_SECRET", c.pushComponentSecret)]
+        for (index, (name, value)) in secrets.enumerated() where !value.isEmpty {
+            let component = name.hasSuffix("COMPONENT_SECRET")
+            guard let earlier = secrets[..<index].first(where: { $0.1 == value && !(component && $0.0.hasSuffix("COMPONENT_SECRET")) }) else {
+                continue
+            }
+            report(name, "is the same as \(earlier.0)", fix: "give every secret its own random value, e.g. $(openssl rand -hex 32)")
+        }
+    }
+
+    /// `APP_IDS`: the bundle ids and package names devices may register for; unset means any.
+    private mutating func appIDs() -> Set<String>? {
+        guard let raw = value("APP_IDS") else { return nil }
+        let ids = raw.split(separator: ",").map { String($0.filter { !$0.isWhitespace }) }.filter { !$0.isEmpty }
+        let invalid = ids.filter { !PushDevice.isAppID($0) }
+        guard ids.isEmpty || !invalid.isEmpty else { return Set(ids) }
+        report("APP_IDS", invalid.isEmpty ? "lists no app" : "'\(invalid.joined(separator: ","))' is not a bundle id or package name",
+               fix: "list the apps this server pushes to, comma-separated, e.g. com.example.chat,com.example.chat.beta; or unset it")
+        return nil
     }
 
     // MARK: - One rule per kind of value
@@ -185,11 +214,17 @@ public struct ConfigurationReader {
         }
     }
 
-    private mutating func fcmServiceAccount() -> FCMServiceAccount? {
+    private mutating func fcmServiceAccount(relaxed: Bool) -> FCMServiceAccount? {
         let name = "FCM_SERVICE_ACCOUNT_FILE"
         guard let file = optionalFile(name) else { return nil }
         do {
-            return try FCMServiceAccount(json: file.bytes)
+            let account = try FCMServiceAccount(json: file.bytes)
+            // The signed assertion (and the access token in the answer) travel to token_uri.
+            if !relaxed, !account.tokenURI.lowercased().hasPrefix("https://") {
+                report(name, "'\(file.path)' has a token_uri that is not https (\(account.tokenURI))",
+                       fix: "use the service account's own token_uri, https://oauth2.googleapis.com/token, or set SWITCHBOARD_ENV=development for a local fake")
+            }
+            return account
         } catch {
             report(name, "'\(file.path)' \(error)", fix: "point it at the JSON key of a service account (Firebase console → Project settings → Service accounts → Generate new private key)")
             return nil

@@ -20,7 +20,9 @@ public enum PushRoutes {
         let device_uuid: String
     }
 
-    public static func install(on router: inout Router, registrations: PushRegistry, pushJID: String, auth: BearerAuthenticator) {
+    /// `appIDs`: the apps devices may register for (`APP_IDS`), nil for any.
+    public static func install(on router: inout Router, registrations: PushRegistry, pushJID: String, appIDs: Set<String>?,
+                               auth: BearerAuthenticator) {
         router.add(.POST, "/api/v1/push/register", .authenticatedDeferred(auth) { request, jid in
             let body: Register
             switch JSONBody.decode(Register.self, from: request) {
@@ -29,7 +31,8 @@ public enum PushRoutes {
             }
             let device: PushDevice
             switch PushDevice.validated(uuid: body.device_uuid, platform: body.platform, pushToken: body.push_token,
-                                        voipToken: body.voip_token, appID: body.app_id, environment: body.environment) {
+                                        voipToken: body.voip_token, appID: body.app_id, environment: body.environment,
+                                        allowedAppIDs: appIDs) {
             case .failure(let invalid): return APIError.invalidRequest("Field '\(invalid.field)' must be \(invalid.rule).").response
             case .success(let valid): device = valid
             }

@@ -92,7 +92,8 @@ final class Application {
             passwordChangesPerAccountPerHour: configuration.passwordLimitPerAccount, now: clock.now)
         AccountRoutes.install(on: &phoneRouter, accounts: accounts, limits: limits, auth: auth)
         GroupRoutes.install(on: &phoneRouter, groups: groups, auth: auth)
-        PushRoutes.install(on: &phoneRouter, registrations: registry, pushJID: configuration.pushComponentDomain, auth: auth)
+        PushRoutes.install(on: &phoneRouter, registrations: registry, pushJID: configuration.pushComponentDomain,
+                           appIDs: configuration.appIDs, auth: auth)
         var internalRouter = Router()
         HealthRoutes.install(on: &internalRouter, checks: health)
         MetricsRoutes.install(on: &internalRouter, delivery: delivery)
@@ -118,6 +119,9 @@ final class Application {
             "environment": "\(configuration.environment.rawValue)",
             "database": "\(DatabaseAddress.redacted(configuration.databaseURL))",
         ])
+        if configuration.appIDs == nil, configuration.environment == .production {
+            logger.warning("APP_IDS is unset: devices may register pushes for any app of this server's Apple team or Firebase project; list yours in APP_IDS")
+        }
         try runner.start()
         logger.info("listening", metadata: ["http": "\(configuration.http.host):\(server.port)",
                                             "hooks": "\(configuration.hooksHTTP.host):\(internalServer.port)"])

@@ -46,6 +46,26 @@ final class ConfigurationReaderTests: XCTestCase {
         XCTAssertEqual(DatabaseAddress.parse(c.databaseURL)?["dbname"], "ejabberd")
     }
 
+    /// One leaked secret must not open another door; the component secrets may be one (docs/xmpp.md).
+    func testSecretsMustDifferFromEachOther() throws {
+        let shared = Self.strong + "shared"
+        let problems = self.problems(Self.minimal.merging(["HOOK_SECRET": shared, "TURN_SECRET": shared, "PUSH_COMPONENT_SECRET": shared]) { $1 })
+        XCTAssertEqual(problems.map { "\($0.variable): \($0.problem)" },
+                       ["TURN_SECRET: is the same as HOOK_SECRET", "PUSH_COMPONENT_SECRET: is the same as HOOK_SECRET"])
+        XCTAssertFalse(problems.contains { $0.description.contains(shared) }, "the value is never printed")
+        XCTAssertNoThrow(try read(Self.minimal.merging(["PUSH_COMPONENT_SECRET": Self.minimal["XMPP_COMPONENT_SECRET"]!]) { $1 }).get(),
+                         "one ejabberd listener with a listener-wide password: the two component secrets are one")
+        XCTAssertNoThrow(try read(Self.minimal.merging(["SWITCHBOARD_ENV": "development", "HOOK_SECRET": "x", "TURN_SECRET": "x"]) { $1 }).get())
+    }
+
+    func testAppIDsAreAnAllowList() throws {
+        XCTAssertNil(try read(Self.minimal).get().appIDs, "unset: any app (with a warning at start-up)")
+        XCTAssertEqual(try read(Self.minimal.merging(["APP_IDS": "com.example.chat, com.example.chat.beta"]) { $1 }).get().appIDs,
+                       ["com.example.chat", "com.example.chat.beta"])
+        XCTAssertEqual(variables(Self.minimal.merging(["APP_IDS": "com.example.chat,not an id"]) { $1 }), ["APP_IDS"])
+        XCTAssertEqual(variables(Self.minimal.merging(["APP_IDS": " , "]) { $1 }), ["APP_IDS"])
+    }
+
     func testTheInternalListenerNeedsAPortOfItsOwn() {
         XCTAssertEqual(variables(Self.minimal.merging(["HTTP_PORT": "9000", "HOOKS_HTTP_PORT": "9000"]) { $1 }), ["HOOKS_HTTP_PORT"])
         XCTAssertEqual(variables(Self.minimal.merging(["HOOKS_HTTP_PORT": "8443"]) { $1 }), ["HOOKS_HTTP_PORT"], "the public default")

@@ -108,6 +108,12 @@ final class KeyFileTests: XCTestCase {
                        "FCM_SERVICE_ACCOUNT_FILE: '/sa.json' \"private_key\" holds an EC key of 256 bits, not an RSA key of 2048 bits or more")
         XCTAssertEqual(only(sa, ["/sa.json": try account { $0["private_key"] = m.rsa1024 }]),
                        "FCM_SERVICE_ACCOUNT_FILE: '/sa.json' \"private_key\" holds an RSA key of 1024 bits, not an RSA key of 2048 bits or more")
+        XCTAssertEqual(only(sa, ["/sa.json": try account { $0["token_uri"] = "http://oauth2.example.net/token" }]),
+                       "FCM_SERVICE_ACCOUNT_FILE: '/sa.json' has a token_uri that is not https (http://oauth2.example.net/token)",
+                       "the signed assertion and the access token must not travel in the clear")
+        XCTAssertTrue(problems(sa.merging(["SWITCHBOARD_ENV": "development"]) { $1 },
+                               files: ["/sa.json": try account { $0["token_uri"] = "http://127.0.0.1:9444/token" }]).isEmpty,
+                      "development allows a local fake")
         XCTAssertEqual(only(sa, ["/sa.json": try account { $0["private_key"] = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC" }]),
                        "FCM_SERVICE_ACCOUNT_FILE: '/sa.json' \"private_key\" holds no PEM private key (no -----BEGIN PRIVATE KEY----- block)")
 

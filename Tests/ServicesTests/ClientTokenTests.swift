@@ -1,4 +1,5 @@
 import Foundation
+import Codecs
 import Services
 import SwitchboardTesting
 import XCTest
@@ -48,6 +49,20 @@ final class ClientTokenTests: XCTestCase {
         XCTAssertEqual(signer.verify(f.reject["expired"]!, now: f.now), .failure(.expired))
         XCTAssertEqual(signer.verify(f.reject["tampered_signature"]!, now: f.now), .failure(.badSignature))
         XCTAssertEqual(signer.verify(f.reject["forged_payload"]!, now: f.now), .failure(.badSignature))
+    }
+
+    /// A header of many members is refused before it is parsed (item 8 of issue 12).
+    func testAnOversizedHeaderIsMalformedWithoutParsing() throws {
+        let signer = ClientTokenSigner(secret: "header-test-secret-0123456789abcdef0123")
+        let token = signer.issue(subject: "alice@example.com", version: 1, now: 1_000).token
+        let parts = token.split(separator: ".").map(String.init)
+        let members = (0..<40).map { "\"m\($0)\":1" }.joined(separator: ",")
+        let header = Base64.urlEncoded(Array(#"{"alg":"HS256","typ":"JWT",\#(members)}"#.utf8))
+        XCTAssertGreaterThan(header.utf8.count, ClientTokenSigner.maximumHeaderBytes)
+        XCTAssertEqual(signer.verify([header, parts[1], parts[2]].joined(separator: "."), now: 1_000), .failure(.malformed))
+        let small = Base64.urlEncoded(Array(#"{"typ":"JWT","alg":"HS256"}"#.utf8))
+        XCTAssertEqual(signer.verify([small, parts[1], parts[2]].joined(separator: "."), now: 1_000), .failure(.badSignature),
+                       "a short header of another spelling is still read (then its signature checked)")
     }
 
     func testSwitchboardTokensVerifyInPyJWT() throws {

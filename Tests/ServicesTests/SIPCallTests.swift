@@ -14,6 +14,17 @@ final class SIPCallTests: XCTestCase {
         XCTAssertEqual(named.callerDisplay, "Zoë <Z&Co>")
     }
 
+    /// The display name reaches the lock screen: bidi and other format controls are removed.
+    func testFormatCharactersAreStrippedFromTheDisplayName() throws {
+        let disguised = "Bank\u{202E}gnp.exe\u{202C} \u{2066}Support\u{2069}\u{200B}\u{FEFF}\u{061C}"
+        let call = try SIPCall.validated(callID: "c", caller: "mallory", callerDisplay: disguised, callee: "bob").get()
+        XCTAssertEqual(call.callerDisplay, "Bankgnp.exe Support")
+        let onlyControls = try SIPCall.validated(callID: "c", caller: "mallory", callerDisplay: "\u{202E}\u{200E}", callee: "bob").get()
+        XCTAssertNil(onlyControls.callerDisplay, "nothing left: no display name (the caller's name is shown)")
+        let emoji = try SIPCall.validated(callID: "c", caller: "a", callerDisplay: "Zoë 👩‍💻", callee: "bob").get()
+        XCTAssertEqual(emoji.callerDisplay, "Zoë 👩‍💻", "the zero width joiner of an emoji sequence stays")
+    }
+
     func testEveryFieldIsChecked() {
         let cases: [(String, String, String?, String, String)] = [
             ("", "a", nil, "b", "call_id"),

@@ -114,6 +114,19 @@ def production_environment(database_url: str, turn_secret: str, ejabberd_databas
     }
 
 
+def restart_with(switchboard, **env):
+    """Restarts the session's instance with these variables changed (None: removed)."""
+    if switchboard.daemon is not None:
+        assert switchboard.stop() == 0
+    for name, value in env.items():
+        if value is None:
+            switchboard.env.pop(name, None)
+        else:
+            switchboard.env[name] = value
+    switchboard.start()
+    wait_ready(switchboard.url)
+
+
 def wait_ready(url: str, timeout: float = 15) -> float:
     """Seconds until /readyz answers 200."""
     started = time.monotonic()

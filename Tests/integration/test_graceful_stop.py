@@ -6,23 +6,11 @@ import os
 import signal
 import time
 
-from conftest import wait_ready
+from conftest import restart_with, wait_ready
 from test_push_app_server import (accepted_count, arrivals, message, offline_device, push_sessions, token_kept,
                                   wait_for)
 
 GRACE = 20
-
-
-def restart_with(switchboard, **env):
-    if switchboard.daemon is not None:
-        assert switchboard.stop() == 0
-    for name, value in env.items():
-        if value is None:
-            switchboard.env.pop(name, None)
-        else:
-            switchboard.env[name] = value
-    switchboard.start()
-    wait_ready(switchboard.url)
 
 
 def test_a_stop_delivers_the_pushes_it_accepted_and_answers_new_publishes_wait(switchboard, postgres, fake_apns):

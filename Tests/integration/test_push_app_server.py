@@ -11,7 +11,7 @@ import uuid
 import pytest
 import requests
 
-from conftest import DOMAIN, EJABBERD_PORTS, PUSH_COMPONENT
+from conftest import DOMAIN, EJABBERD_PORTS, PUSH_COMPONENT, restart_with
 from xmpp_client import enable_push, publish_directly, send_message
 
 PASSWORD = "push test password"
@@ -441,3 +441,17 @@ def test_registrations_survive_a_switchboard_restart_without_messages(switchboar
     assert push_sessions(postgres, quiet_binding["node"]) == 1, "no message during the restart: kept"
     send_message(sender["jid"], PASSWORD, c2s, quiet["jid"], "after the restart")
     wait_for("the push after the restart", lambda: any(p["token"] == quiet_token for p in fake_apns.pushes()), timeout=5)
+
+
+def test_app_ids_limit_which_apps_devices_register_for(switchboard):
+    """APP_IDS: a client cannot aim this server's pushes at another app of the same Apple team or
+    Firebase project. Unset (the session's instance), any app is taken and the start-up log says so."""
+    assert "APP_IDS is unset" in switchboard.daemon.log.read_text()
+    restart_with(switchboard, APP_IDS="com.example.chat,com.example.chat.beta")
+    try:
+        user = new_account(switchboard.url)
+        r = register_device(switchboard.url, user, app_id="com.example.bank")
+        assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_request" and "'app_id'" in r.json()["error"]["message"], r.text
+        assert register_device(switchboard.url, user, app_id="com.example.chat.beta").status_code == 200
+    finally:
+        restart_with(switchboard, APP_IDS=None)

@@ -15,9 +15,11 @@ public struct PushDevice: Equatable, Sendable {
     public let appID: String
     public let environment: Environment
 
-    /// Checks every field; the error names the field and says what it must be.
+    /// Checks every field; the error names the field and says what it must be. `allowedAppIDs`
+    /// (`APP_IDS`) keeps a client from pointing this server's pushes at another app of the same
+    /// Apple team or Firebase project; nil allows any.
     public static func validated(uuid: String, platform: String, pushToken: String, voipToken: String?, appID: String,
-                                 environment: String?) -> Result<PushDevice, Invalid> {
+                                 environment: String?, allowedAppIDs: Set<String>? = nil) -> Result<PushDevice, Invalid> {
         guard let uuid = PushTokenRules.uuid(uuid) else { return .failure(.init(field: "device_uuid", rule: "a UUID")) }
         guard let platform = PushPlatform(rawValue: platform) else { return .failure(.init(field: "platform", rule: "\"ios\" or \"android\"")) }
         guard platform.isToken(pushToken) else { return .failure(.init(field: "push_token", rule: platform.tokenRule)) }
@@ -25,13 +27,19 @@ public struct PushDevice: Equatable, Sendable {
             guard platform.hasVoIPToken else { return .failure(.init(field: "voip_token", rule: "absent for \(platform.displayName) devices")) }
             guard platform.isToken(voipToken) else { return .failure(.init(field: "voip_token", rule: "a PushKit token in hex")) }
         }
-        guard PushTokenRules.isAppID(appID) else { return .failure(.init(field: "app_id", rule: "a bundle id or package name such as com.example.chat")) }
+        guard isAppID(appID) else { return .failure(.init(field: "app_id", rule: "a bundle id or package name such as com.example.chat")) }
+        if let allowedAppIDs, !allowedAppIDs.contains(appID) {
+            return .failure(.init(field: "app_id", rule: "one of the apps this server pushes to"))
+        }
         guard let environment = Environment(rawValue: environment ?? "production") else {
             return .failure(.init(field: "environment", rule: "\"production\" or \"sandbox\""))
         }
         return .success(PushDevice(uuid: uuid, platform: platform, pushToken: platform.normalized(pushToken),
                                    voipToken: voipToken.map(platform.normalized), appID: appID, environment: environment))
     }
+
+    /// A bundle id or package name: dotted, 3 to 155 bytes of letters, digits, `.`, `-`, `_`.
+    public static func isAppID(_ id: String) -> Bool { PushTokenRules.isAppID(id) }
 }
 
 /// Shapes of push identifiers, checked so that an obviously wrong value gets a clear 400 instead of a

@@ -37,7 +37,7 @@ public struct SIPCall: Equatable, Sendable {
         guard callee.utf8.count <= maximumNameBytes, let prepared = StringPrep.nodeprep(callee), !prepared.isEmpty else {
             return .failure(.init(field: "callee", rule: "a user name of this server"))
         }
-        let display = callerDisplay.flatMap { $0.isEmpty ? nil : $0 }
+        let display = callerDisplay.map(withoutFormatCharacters).flatMap { $0.isEmpty ? nil : $0 }
         return .success(SIPCall(callID: callID, caller: caller, callerDisplay: display, callee: prepared))
     }
 
@@ -47,6 +47,16 @@ public struct SIPCall: Equatable, Sendable {
             return .failure(.init(field: "reason", rule: CancelReason.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")))
         }
         return .success(reason)
+    }
+
+    /// The display name ends up on the callee's lock screen: bidi controls and other format characters
+    /// (general category Cf: U+202E RIGHT-TO-LEFT OVERRIDE, U+2066 isolates, zero-width spaces, …)
+    /// could disguise it, so they are removed, not refused (a SIP client's name should still show).
+    /// U+200D ZERO WIDTH JOINER stays: it only joins emoji sequences and moves nothing.
+    static func withoutFormatCharacters(_ text: String) -> String {
+        var scalars = String.UnicodeScalarView()
+        scalars.append(contentsOf: text.unicodeScalars.lazy.filter { $0.value == 0x200D || $0.properties.generalCategory != .format })
+        return String(scalars)
     }
 
     private static func isPrintable(_ text: String) -> Bool {

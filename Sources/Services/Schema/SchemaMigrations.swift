@@ -71,5 +71,11 @@ public enum SchemaMigrations {
             """,
             "CREATE INDEX sip_calls_ring_until ON sip_calls (ring_until)",
         ]),
+        // Every /push/register looks a token up in both columns (one installation, one registration:
+        // PushRegistry.register); without these it scanned the table.
+        Migration(version: 4, name: "push_registrations token indexes", statements: [
+            "CREATE INDEX push_registrations_push_token ON push_registrations (push_token)",
+            "CREATE INDEX push_registrations_voip_token ON push_registrations (voip_token) WHERE voip_token IS NOT NULL",
+        ]),
     ]
 }

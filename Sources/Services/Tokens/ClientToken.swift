@@ -9,6 +9,9 @@ public struct ClientTokenSigner: Sendable {
     public static let lifetimeSeconds: Int64 = 24 * 60 * 60
     /// Longer inputs are rejected before any parsing or MAC work.
     public static let maximumTokenBytes = 4096
+    /// A header other than ours is parsed only up to this many encoded bytes (a few members): a
+    /// header of hundreds of members, cheap to send, would cost a parse and duplicate-key checks.
+    public static let maximumHeaderBytes = 256
     /// How far in the future an `iat` may lie (clock skew between instances).
     public static let allowedClockSkewSeconds: Int64 = 60
 
@@ -61,7 +64,7 @@ public struct ClientTokenSigner: Sendable {
         let header = bytes[..<dots[0]], payload = bytes[(dots[0] + 1)..<dots[1]], signature = bytes[(dots[1] + 1)...]
         // Our header and PyJWT's are byte-identical; only other encodings need a JSON parse.
         if !header.elementsEqual(headerBytes) {
-            guard let headerJSON = Base64.urlDecoded(header), let parsed = try? JSONValue.parse(headerJSON, maximumDepth: 4)
+            guard header.count <= Self.maximumHeaderBytes, let headerJSON = Base64.urlDecoded(header), let parsed = try? JSONValue.parse(headerJSON, maximumDepth: 4)
             else { return .failure(.malformed) }
             guard parsed["alg"]?.stringValue == "HS256" else { return .failure(.unsupportedAlgorithm) }
         }
