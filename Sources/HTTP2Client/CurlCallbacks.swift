@@ -47,6 +47,10 @@ let socketOpenedCallback: curl_sockopt_callback = { context, fd, purpose in
 let bodyCallback: shim_curl_data_callback = { data, size, count, context in
     guard let data, let context else { return 0 }
     let transfer = Unmanaged<HTTP2Client.Transfer>.fromOpaque(context).takeUnretainedValue()
+    guard transfer.responseBody.count + size * count <= HTTP2Client.maximumResponseBytes else {
+        transfer.bodyTooLarge = true
+        return 0  // curl stops the transfer: CURLE_WRITE_ERROR
+    }
     transfer.responseBody.append(contentsOf: UnsafeRawBufferPointer(start: data, count: size * count))
     return size * count
 }

@@ -101,8 +101,15 @@ public final class HTTP2Client {
     /// Set by ``close()``: the multi handle is gone.
     public private(set) var isClosed = false
 
+    /// Response bodies past this many bytes fail the request: providers answer a few hundred bytes,
+    /// and a body without end (a broken or hostile peer) must not grow without bound.
+    public nonisolated static let maximumResponseBytes = 64 * 1024
+
+    /// `request.timeout` must leave at least a millisecond: curl reads a timeout of 0 as none at
+    /// all, so a request with no time left fails at once instead of waiting forever.
     public func send(_ request: Request) async -> Result<Response, Failure> {
         guard !isClosed else { return .failure(Self.closedFailure) }
+        guard request.timeout >= 0.001 else { return .failure(.transport("no time left for the request (timeout \(request.timeout) s)")) }
         return await withCheckedContinuation { continuation in
             let transfer = Transfer(request: request, client: self, continuation: continuation)
             if inFlight < maximumInFlight { start(transfer) } else { waiting.append(transfer) }
@@ -137,6 +144,8 @@ public final class HTTP2Client {
         var headerList: UnsafeMutablePointer<curl_slist>?
         var responseHeaders: [String: String] = [:]
         var responseBody: [UInt8] = []
+        /// The body ran past ``HTTP2Client/maximumResponseBytes`` and the write callback stopped it.
+        var bodyTooLarge = false
 
         init(request: Request, client: HTTP2Client, continuation: CheckedContinuation<Result<Response, Failure>, Never>) {
             self.request = request
@@ -195,7 +204,9 @@ public final class HTTP2Client {
             let transfer = Unmanaged<Transfer>.fromOpaque(raw).takeUnretainedValue()
             let result = message.pointee.data.result
             guard result == CURLE_OK else {
-                let failure = Failure.transport(String(cString: curl_easy_strerror(result)))
+                let failure = transfer.bodyTooLarge
+                    ? Failure.transport("response body over \(Self.maximumResponseBytes) bytes")
+                    : Failure.transport(String(cString: curl_easy_strerror(result)))
                 complete(transfer, .failure(failure))
                 if result == CURLE_OPERATION_TIMEDOUT, transfer.request.timeout >= Self.silenceSeconds {
                     retireConnections(to: transfer.origin)

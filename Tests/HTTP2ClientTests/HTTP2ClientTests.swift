@@ -17,6 +17,8 @@ final class HTTP2ClientTests: XCTestCase {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("h2test-\(getpid())")
         try? FileManager.default.createDirectory(at: dir.appendingPathComponent("htdocs"), withIntermediateDirectories: true)
         try? Data(#"{"ok":true}"#.utf8).write(to: dir.appendingPathComponent("htdocs/push"))
+        try? Data(repeating: UInt8(ascii: "x"), count: HTTP2Client.maximumResponseBytes + 1).write(to: dir.appendingPathComponent("htdocs/big"))
+        try? Data(repeating: UInt8(ascii: "x"), count: HTTP2Client.maximumResponseBytes).write(to: dir.appendingPathComponent("htdocs/limit"))
         let key = dir.appendingPathComponent("key.pem").path, cert = dir.appendingPathComponent("cert.pem").path
         run("/usr/bin/openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
                                  "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", cert])
@@ -225,6 +227,47 @@ final class HTTP2ClientTests: XCTestCase {
         let deadline = Date().addingTimeInterval(3)
         while relay.connectionsEndedByClient == 0, Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
         XCTAssertEqual(relay.connectionsEndedByClient, 1, "the connection was closed")
+    }
+
+    /// A body past 64 KiB fails its request (a provider answers a few hundred bytes); one at the
+    /// limit is read whole.
+    func testResponseBodiesAreCapped() {
+        let results = Results()
+        let done = expectation(description: "answered")
+        let base = "https://127.0.0.1:\(Self.port)", caFile = Self.caFile
+        spawnOnLoop {
+            let client = HTTP2Client(caFile: caFile)
+            switch await client.send(.init(url: "\(base)/big", timeout: 5)) {
+            case .success(let response): results.statuses.append(response.status)
+            case .failure(let failure): results.failures.append("\(failure)")
+            }
+            if case .success(let response) = await client.send(.init(url: "\(base)/limit", timeout: 5)) {
+                results.versions.append(response.body.count)
+            }
+            done.fulfill()
+        }
+        wait(for: [done], timeout: 10)
+        XCTAssertEqual(results.failures, [#"transport("response body over 65536 bytes")"#])
+        XCTAssertEqual(results.versions, [HTTP2Client.maximumResponseBytes])
+    }
+
+    /// curl reads a timeout of 0 as none: a request with no time left fails at once, unsent.
+    func testARequestWithNoTimeLeftFailsAtOnce() {
+        let results = Results()
+        let done = expectation(description: "failed")
+        let url = "https://127.0.0.1:\(Self.port)/push", caFile = Self.caFile
+        spawnOnLoop {
+            let client = HTTP2Client(caFile: caFile)
+            for timeout in [0, -1, 0.0004] {
+                if case .failure(let failure) = await client.send(.init(url: url, timeout: timeout)) { results.failures.append("\(failure)") }
+            }
+            results.connections = client.connectionsOpened
+            done.fulfill()
+        }
+        wait(for: [done], timeout: 5)
+        XCTAssertEqual(results.failures.count, 3)
+        XCTAssertTrue(results.failures.allSatisfy { $0.contains("no time left") }, "\(results.failures)")
+        XCTAssertEqual(results.connections, 0, "nothing was sent")
     }
 }
 
