@@ -102,10 +102,20 @@ extension APIError {
     }
 }
 
-/// The login and registration limits of docs/api.md (429 + Retry-After), per username and per
-/// client address. Limits are per instance: N instances behind a balancer allow N times as much.
+/// The login and registration limits of docs/api.md (429 + Retry-After). Limits are per instance:
+/// N instances behind a balancer allow N times as much.
+///
+/// Logins are counted so that nobody can lock another user out: per (username, client address) —
+/// the limit a guesser meets —, per client address, and per username alone only with a ceiling ten
+/// times higher, which a guesser reaches only from many addresses at once (the user's own
+/// address keeps its own budget below that). As identity servers do, failed and successful
+/// attempts count alike, so the limiter never tells whether a guess was right.
 @LoopActor
 public final class AccountRateLimits {
+    /// How much higher the username-wide ceiling is than the per-(username, address) limit.
+    public nonisolated static let usernameCeilingFactor = 10
+
+    private var loginByUserAndAddress: RateLimiter
     private var loginByUser: RateLimiter
     private var loginByAddress: RateLimiter
     private var registerByAddress: RateLimiter
@@ -115,7 +125,9 @@ public final class AccountRateLimits {
     public init(loginPerUserPerMinute: Int, loginPerAddressPerMinute: Int, registerPerAddressPerHour: Int,
                 passwordChangesPerAccountPerHour: Int, now: @escaping @Sendable () -> Double) {
         passwordByAccount = RateLimiter(burst: passwordChangesPerAccountPerHour, per: 3600 / Double(passwordChangesPerAccountPerHour))
-        loginByUser = RateLimiter(burst: loginPerUserPerMinute, per: 60 / Double(loginPerUserPerMinute))
+        loginByUserAndAddress = RateLimiter(burst: loginPerUserPerMinute, per: 60 / Double(loginPerUserPerMinute))
+        let ceiling = loginPerUserPerMinute * Self.usernameCeilingFactor
+        loginByUser = RateLimiter(burst: ceiling, per: 60 / Double(ceiling))
         loginByAddress = RateLimiter(burst: loginPerAddressPerMinute, per: 60 / Double(loginPerAddressPerMinute))
         registerByAddress = RateLimiter(burst: registerPerAddressPerHour, per: 3600 / Double(registerPerAddressPerHour))
         self.now = now
@@ -129,7 +141,9 @@ public final class AccountRateLimits {
         let time = now()
         if let wait = loginByAddress.attempt(address, now: time) { return wait }
         // A bare JID counts as its localpart, whatever its domain (a wrong domain fails the login anyway).
-        return loginByUser.attempt(AccountRules.localpart(JID(username)?.localpart ?? username) ?? "", now: time)
+        let user = AccountRules.localpart(JID(username)?.localpart ?? username) ?? ""
+        if let wait = loginByUserAndAddress.attempt(user + "\u{0}" + address, now: time) { return wait }
+        return loginByUser.attempt(user, now: time)
     }
 
     public func register(address: String) -> Int? { registerByAddress.attempt(address, now: now()) }

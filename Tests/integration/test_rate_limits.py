@@ -1,4 +1,6 @@
 """Login and registration limits (429 + Retry-After), on a second instance with low limits."""
+import http.client
+import json
 import secrets
 import subprocess
 
@@ -37,6 +39,8 @@ def test_login_and_register_limits(binary, switchboard, postgres, ejabberd):
         r = requests.post(f"{url}/login", json={"username": name.upper(), "password": password})
         assert r.status_code == 429 and r.json()["error"]["code"] == "rate_limited"
         assert 1 <= int(r.headers["Retry-After"]) <= 20
+        # The user from another address is not locked out by the guesses from this one.
+        assert login_from("127.0.0.2", PORT, name, password) == 200
         # Another name from the same address: the address allows 5 a minute, 4 are spent.
         assert requests.post(f"{url}/login", json={"username": "other", "password": password}).status_code == 401
         assert requests.post(f"{url}/login", json={"username": "third", "password": password}).status_code == 429
@@ -46,3 +50,14 @@ def test_login_and_register_limits(binary, switchboard, postgres, ejabberd):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def login_from(source: str, port: int, username: str, password: str) -> int:
+    """A login sent from another loopback address (the limits key on the TCP peer)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5, source_address=(source, 0))
+    try:
+        connection.request("POST", "/api/v1/account/login", body=json.dumps({"username": username, "password": password}),
+                           headers={"Content-Type": "application/json"})
+        return connection.getresponse().status
+    finally:
+        connection.close()
