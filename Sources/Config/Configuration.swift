@@ -73,6 +73,10 @@ public struct Configuration: Sendable {
     public var registerLimitPerAddress: Int
     /// Password changes per hour for one account.
     public var passwordLimitPerAccount: Int
+    /// Per-account limits (docs/api.md, "Limits per account").
+    public var maxDevicesPerAccount: Int
+    public var maxGroupsPerAccount: Int
+    public var maxGroupMembers: Int
     /// How long a stop waits for requests in flight and pushes already accepted (docs/xmpp.md).
     public var shutdownGraceSeconds: Int
     public var serverVersion: String

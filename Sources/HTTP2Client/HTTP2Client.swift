@@ -20,12 +20,17 @@ public final class HTTP2Client {
         public var headers: [(String, String)] = []
         public var body: [UInt8] = []
         public var timeout = 10.0
+        /// Waits ahead of every request that is not: when ``HTTP2Client/maximumInFlight`` requests are
+        /// out, urgent ones start first (a call push is worthless after its ring window; a message
+        /// push can wait a moment).
+        public var urgent = false
 
-        public init(url: String, headers: [(String, String)] = [], body: [UInt8] = [], timeout: Double = 10) {
+        public init(url: String, headers: [(String, String)] = [], body: [UInt8] = [], timeout: Double = 10, urgent: Bool = false) {
             self.url = url
             self.headers = headers
             self.body = body
             self.timeout = timeout
+            self.urgent = urgent
         }
     }
 
@@ -63,6 +68,8 @@ public final class HTTP2Client {
     private var inFlight = 0
     /// Transfers in curl's hands.
     private var active: [ObjectIdentifier: Transfer] = [:]
+    /// Requests waiting for a place in flight: urgent ones are started first, each queue in order.
+    private var waitingUrgent: [Transfer] = []
     private var waiting: [Transfer] = []
     /// Requests started since curl last ran: more than one is a batch, written corked (``cork(_:)``).
     private var startedSinceAction = 0
@@ -112,7 +119,13 @@ public final class HTTP2Client {
         guard request.timeout >= 0.001 else { return .failure(.transport("no time left for the request (timeout \(request.timeout) s)")) }
         return await withCheckedContinuation { continuation in
             let transfer = Transfer(request: request, client: self, continuation: continuation)
-            if inFlight < maximumInFlight { start(transfer) } else { waiting.append(transfer) }
+            if inFlight < maximumInFlight {
+                start(transfer)
+            } else if request.urgent {
+                waitingUrgent.append(transfer)
+            } else {
+                waiting.append(transfer)
+            }
         }
     }
 
@@ -123,7 +136,8 @@ public final class HTTP2Client {
     public func close() {
         guard !isClosed else { return }
         isClosed = true
-        let queued = waiting
+        let queued = waitingUrgent + waiting
+        waitingUrgent = []
         waiting = []
         for transfer in queued { transfer.continuation.resume(returning: .failure(Self.closedFailure)) }
         for transfer in Array(active.values) { complete(transfer, .failure(Self.closedFailure)) }
@@ -223,6 +237,7 @@ public final class HTTP2Client {
                                     httpVersion: shim_easy_getinfo_long(easy, CURLINFO_HTTP_VERSION) == Int(CURL_HTTP_VERSION_2_0) ? 2 : 1)
             complete(transfer, .success(response))
         }
+        while inFlight < maximumInFlight, !waitingUrgent.isEmpty { start(waitingUrgent.removeFirst()) }
         while inFlight < maximumInFlight, !waiting.isEmpty { start(waiting.removeFirst()) }
     }
 

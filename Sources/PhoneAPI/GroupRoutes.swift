@@ -72,6 +72,8 @@ extension APIError {
         case .forbidden: self = .forbidden
         case .xmppUnavailable: self = .xmppUnavailable
         case .databaseUnavailable: self = .databaseUnavailable
+        case .limitReached: self = APIError(status: 409, code: "limit_reached", message: "This account owns as many groups as it may.")
+        case .tooManyMembers: self = APIError(status: 400, code: "too_many_members", message: "A group has more members than it may.")
         }
     }
 }

@@ -51,7 +51,7 @@ final class Application {
 
         // Pushes: one provider per configured platform, delivery, the XEP-0357 app server.
         let providers = Self.providers(configuration, clock: clock, logger: logger)
-        let registry = PushRegistry(database: pool, logger: logger)
+        let registry = PushRegistry(database: pool, maximumDevicesPerAccount: configuration.maxDevicesPerAccount, logger: logger)
         let delivery = PushDelivery(providers: providers, store: registry, logger: logger, clock: clock)
         let appServer = PushAppServer(serverDomain: domain, store: registry, delivery: delivery, logger: logger)
         pushComponent.router.register(IQRouter.Payload(.set, "pubsub", namespace: XEP0357.pubsubNamespace),
@@ -63,7 +63,9 @@ final class Application {
         let auth = BearerAuthenticator(signer: signer, versions: versions, now: clock.unixSeconds)
         let groups = GroupService(
             domain: domain, mucDomain: configuration.mucDomain, component: configuration.adminComponentDomain,
-            database: pool, ejabberdDatabase: ejabberdPool, request: { iq in try? await adminComponent.request(iq) }, logger: logger)
+            database: pool, ejabberdDatabase: ejabberdPool,
+            limits: .init(maximumGroupsPerOwner: configuration.maxGroupsPerAccount, maximumMembers: configuration.maxGroupMembers),
+            request: { iq in try? await adminComponent.request(iq) }, logger: logger)
         let ha1s = HA1Directory(realm: configuration.sipDomain, database: pool, now: clock.now)
         let accounts = AccountService(
             domain: domain, database: pool, ejabberdDatabase: ejabberdPool,

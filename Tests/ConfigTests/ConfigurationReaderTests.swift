@@ -27,6 +27,7 @@ final class ConfigurationReaderTests: XCTestCase {
         XCTAssertEqual(c.http, .init(host: "0.0.0.0", port: 8443))
         XCTAssertEqual(c.hooksHTTP, .init(host: "127.0.0.1", port: 8444), "the internal listener is on loopback unless told otherwise")
         XCTAssertEqual(c.shutdownGraceSeconds, 10)
+        XCTAssertEqual([c.maxDevicesPerAccount, c.maxGroupsPerAccount, c.maxGroupMembers], [10, 100, 500])
         XCTAssertEqual(c.xmppDomain, "example.com")
         XCTAssertEqual(c.mucDomain, "conference.example.com")
         XCTAssertEqual(c.adminComponentDomain, "gateway.example.com")

@@ -269,6 +269,32 @@ final class HTTP2ClientTests: XCTestCase {
         XCTAssertTrue(results.failures.allSatisfy { $0.contains("no time left") }, "\(results.failures)")
         XCTAssertEqual(results.connections, 0, "nothing was sent")
     }
+
+    /// With every place in flight taken, urgent requests (call pushes) start before the others,
+    /// whatever their order of arrival.
+    func testUrgentRequestsStartFirstWhenTheClientIsFull() throws {
+        let relay = try XCTUnwrap(SilentRelay(target: Self.port))
+        let silent = "https://127.0.0.1:\(relay.port)/push", direct = "https://127.0.0.1:\(Self.port)/push", caFile = Self.caFile
+        let order = LockedOrder()
+        let done = expectation(description: "all answered")
+        spawnOnLoop {
+            let client = HTTP2Client(maximumInFlight: 1, caFile: caFile)
+            _ = await client.send(.init(url: silent, timeout: 5))  // the relay's connection is up
+            relay.silence()
+            let tally = Tally(expected: 3)
+            // The one place in flight is taken by a request that will time out in 0.5 s.
+            spawnOnLoop { _ = await client.send(.init(url: silent, timeout: 0.5)) }
+            for (name, urgent) in [("message 1", false), ("message 2", false), ("call", true)] {
+                spawnOnLoop {
+                    _ = await client.send(.init(url: direct, timeout: 5, urgent: urgent))
+                    order.append(name)
+                    if tally.finishOne() { done.fulfill() }
+                }
+            }
+        }
+        wait(for: [done], timeout: 10)
+        XCTAssertEqual(order.names, ["call", "message 1", "message 2"])
+    }
 }
 
 @LoopActor final class Tally {
@@ -276,4 +302,11 @@ final class HTTP2ClientTests: XCTestCase {
     var finished = 0
     init(expected: Int) { self.expected = expected }
     func finishOne() -> Bool { finished += 1; return finished == expected }
+}
+
+final class LockedOrder: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: [String] = []
+    func append(_ name: String) { lock.withLock { stored.append(name) } }
+    var names: [String] { lock.withLock { stored } }
 }

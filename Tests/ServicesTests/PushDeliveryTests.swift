@@ -118,6 +118,28 @@ final class PushDeliveryTests: XCTestCase {
         }
     }
 
+    /// Message pushes cannot take the room call pushes need: a full message lane leaves the call
+    /// lane open, and the call goes out while the messages are still held.
+    func testCallsHaveTheirOwnLaneAheadOfMessages() throws {
+        try onLoop {
+            let clock = InstantClock()
+            let apns = ScriptedProvider(.ios, [.delivered], clock: clock)
+            apns.holding = true
+            let delivery = Self.delivery([apns], store: MemoryPushStore(), clock: clock, queueLimit: 2)
+            for _ in 0..<2 { delivery.deliver(.message(sender: nil, conversation: nil), to: .sample(), deadline: 60) }
+            XCTAssertFalse(delivery.hasRoom(for: .ios), "the message lane is full")
+            XCTAssertTrue(delivery.hasRoom(for: .ios, call: true), "the call lane is not")
+            try await Self.settle { apns.heldCount == 2 }
+            apns.holding = false
+            delivery.deliver(.call(callID: "c1", caller: "alice", callerDisplay: nil, callee: "bob"), to: .sample(), deadline: 30)
+            try await Self.settle { delivery.counters[.ios]?.sent == 1 }
+            XCTAssertEqual(apns.attempts.last?.kind, .call(callID: "c1", caller: "alice", callerDisplay: nil, callee: "bob"))
+            XCTAssertEqual(apns.heldCount, 2, "delivered while both messages were still in flight")
+            apns.release()
+            try await Self.settle { delivery.counters[.ios]?.sent == 3 }
+        }
+    }
+
     /// A delivery with one accepted message push whose attempt is held in flight.
     @LoopActor
     private static func oneHeldPush() async throws -> (PushDelivery, ScriptedProvider) {

@@ -11,6 +11,21 @@ public import Loop
 public final class GroupService {
     public enum Failure: Error, Equatable, Sendable {
         case invalidName, invalidMember, notFound, forbidden, xmppUnavailable, databaseUnavailable
+        /// The owner has `maximumGroupsPerOwner` groups already.
+        case limitReached
+        /// More than `maximumMembers` members (the owner not counted).
+        case tooManyMembers
+    }
+
+    /// What one account may hold (docs/api.md, "Limits per account").
+    public struct Limits: Sendable {
+        public var maximumGroupsPerOwner: Int
+        public var maximumMembers: Int
+
+        public init(maximumGroupsPerOwner: Int = 100, maximumMembers: Int = 500) {
+            self.maximumGroupsPerOwner = maximumGroupsPerOwner
+            self.maximumMembers = maximumMembers
+        }
     }
 
     public struct Group: Equatable, Sendable {
@@ -25,7 +40,6 @@ public final class GroupService {
 
     /// A group name's length in characters (code points, as XML counts them).
     nonisolated public static let nameCharacters = 1...100
-    public static let maximumMembers = 500
 
     private let domain: String
     private let mucDomain: String
@@ -33,10 +47,12 @@ public final class GroupService {
     private let database: DatabasePool
     private let ejabberdDatabase: DatabasePool
     private let request: Request
+    private let limits: Limits
     private let logger: Logger
 
     public init(domain: String, mucDomain: String, component: String, database: DatabasePool, ejabberdDatabase: DatabasePool,
-                request: @escaping Request, logger: Logger) {
+                limits: Limits = Limits(), request: @escaping Request, logger: Logger) {
+        self.limits = limits
         self.domain = domain
         self.mucDomain = mucDomain
         self.component = component
@@ -52,6 +68,13 @@ public final class GroupService {
         switch await validMembers(requested, excluding: owner) {
         case .failure(let failure): return .failure(failure)
         case .success(let valid): members = valid
+        }
+        // Checked before the room exists; two creates at once may pass it together (one over).
+        do {
+            let owned = try await database.query("SELECT count(*) AS n FROM groups WHERE owner_jid = $1", [owner])
+            guard (owned.value(0, "n").flatMap(Int.init) ?? 0) < limits.maximumGroupsPerOwner else { return .failure(.limitReached) }
+        } catch {
+            return .failure(.databaseUnavailable)
         }
         let room = JID(localpart: Base32.encode(SecureRandom.bytes(10)), domain: mucDomain).description
         guard await succeeded(XEP0045.createRoom(room, name: name, from: component)) else { return .failure(.xmppUnavailable) }
@@ -134,6 +157,9 @@ public final class GroupService {
         if !isOwner {
             guard onlySelfAllowed, valid == [caller], group.members.contains(caller) else { return .failure(.forbidden) }
         }
+        if affiliation == .member, Set(group.members).union(valid).count > limits.maximumMembers {
+            return .failure(.tooManyMembers)
+        }
         if !valid.isEmpty {
             guard await succeeded(XEP0045.setAffiliation(affiliation, of: valid, in: room, from: component)) else {
                 return .failure(.xmppUnavailable)
@@ -182,7 +208,8 @@ public final class GroupService {
 
     /// Local accounts only: `user@domain` with a nodeprep'ed localpart that ejabberd knows.
     private func validMembers(_ members: [String], excluding owner: String) async -> Result<[String], Failure> {
-        guard members.count <= Self.maximumMembers else { return .failure(.invalidMember) }
+        // Bounded before any work per member (nodeprep, a lookup): a list past the limit is refused whole.
+        guard members.count <= limits.maximumMembers else { return .failure(.tooManyMembers) }
         var localparts: [String] = []
         for member in Set(members.map { $0.lowercased() }) where member != owner {
             // AccountRules bounds the localpart in bytes before nodeprep runs on it.

@@ -29,7 +29,8 @@ public final class APNsProvider: PushProvider {
             let headers = [("authorization", "bearer \(bearer)"), ("apns-id", pushID), ("content-type", "application/json")]
                 + APNsRequest.headers(kind, appID: target.appID, now: time)
             let request = HTTP2Client.Request(url: "\(target.sandbox ? sandboxURL : productionURL)/3/device/\(target.token)",
-                                              headers: headers, body: APNsRequest.payload(kind).bytes, timeout: timeout)
+                                              headers: headers, body: APNsRequest.payload(kind).bytes, timeout: timeout,
+                                              urgent: kind.isCall)
             guard case .success(let response) = await client.send(request) else { return (.retry(after: nil), false) }
             let body = response.json
             // Apple's clock finds the provider token too old (this host's clock disagrees): sign a new one.

@@ -35,7 +35,7 @@ public final class FCMProvider: PushProvider {
                 url: "\(baseURL)/v1/projects/\(account.projectID)/messages:send",
                 headers: [("authorization", "Bearer \(bearer)"), ("content-type", "application/json")],
                 body: FCMRequest.body(kind, token: target.token, ringSeconds: ringSeconds).bytes,
-                timeout: timeout - (clock.uptime() - started))
+                timeout: timeout - (clock.uptime() - started), urgent: kind.isCall)
             guard case .success(let response) = await client.send(request) else { return (.retry(after: nil), false) }
             // The access token was revoked or expired early: forget it (unless already replaced).
             let refused = response.status == 401

@@ -23,8 +23,15 @@ public final class PushDelivery: Service {
     private let logger: Logger
     private let clock: LoopClock
     private let jitter: @Sendable () -> Double
-    /// Pushes queued or in flight, per platform: one failing provider never fills the other's queue.
-    private var pending: [PushPlatform: Int] = [:]
+    /// Pushes queued or in flight, per platform and per lane: one failing provider never fills the
+    /// other's queue, and message pushes never take the room call pushes need (a flood of messages
+    /// cannot make a call's wake-up wait or fail; the HTTP/2 client starts call requests first too).
+    private var pending: [Lane: Int] = [:]
+
+    private struct Lane: Hashable {
+        let platform: PushPlatform
+        let call: Bool
+    }
     public private(set) var counters: [PushPlatform: Counters] = Dictionary(uniqueKeysWithValues: PushPlatform.allCases.map { ($0, Counters()) })
     /// Set by ``drain(within:)``: nothing new is queued.
     public private(set) var isStopping = false
@@ -53,17 +60,21 @@ public final class PushDelivery: Service {
     /// Pushes queued or in flight, all platforms together.
     public var pendingCount: Int { pending.values.reduce(0, +) }
 
-    /// Whether another push for `platform` can be queued now (else the publish is answered `wait`).
-    public func hasRoom(for platform: PushPlatform) -> Bool { !isStopping && pending[platform, default: 0] < queueLimit }
+    /// Whether another push for `platform` can be queued now, in the calls' lane or the messages'
+    /// (else a publish is answered `wait`, a call hook 503).
+    public func hasRoom(for platform: PushPlatform, call: Bool = false) -> Bool {
+        !isStopping && pending[Lane(platform: platform, call: call), default: 0] < queueLimit
+    }
 
     /// Queues `kind` for `target`; returns at once. `deadline` in seconds from now.
     public func deliver(_ kind: PushKind, to target: PushTarget, deadline: Double) {
         let platform = target.platform
         guard let provider = providers[platform] else { return dropped(target) }
-        pending[platform, default: 0] += 1
+        let lane = Lane(platform: platform, call: kind.isCall)
+        pending[lane, default: 0] += 1
         let pushID = UUIDString.random()
         spawnOnLoop { [self] in
-            defer { finished(platform) }
+            defer { finished(lane) }
             let ending = await RetryLoop.run(deadline: deadline, clock: clock, jitter: jitter,
                                              onRetry: { self.counters[platform]?.retried += 1 }) { timeout in
                 await provider.send(kind, to: target, pushID: pushID, timeout: timeout)
@@ -108,8 +119,8 @@ public final class PushDelivery: Service {
         }
     }
 
-    private func finished(_ platform: PushPlatform) {
-        pending[platform, default: 1] -= 1
+    private func finished(_ lane: Lane) {
+        pending[lane, default: 1] -= 1
         if pendingCount == 0 { releaseDrainWaiters() }
     }
 

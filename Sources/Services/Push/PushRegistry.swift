@@ -42,9 +42,12 @@ public final class PushRegistry: PushRegistrationStore {
 
     private let database: DatabasePool
     private let logger: Logger
+    /// Devices one account may register (`MAX_DEVICES_PER_ACCOUNT`).
+    private let maximumDevicesPerAccount: Int
 
-    public init(database: DatabasePool, logger: Logger) {
+    public init(database: DatabasePool, maximumDevicesPerAccount: Int = 10, logger: Logger) {
         self.database = database
+        self.maximumDevicesPerAccount = maximumDevicesPerAccount
         self.logger = logger
     }
 
@@ -53,11 +56,19 @@ public final class PushRegistry: PushRegistrationStore {
     /// registration can never reach the new owner's phone. A token identifies one installation of the
     /// app: any other registration of the same app with this token (an earlier account on the phone,
     /// registered under another device id) is removed, as Matrix pushers are (`append: false`).
+    /// An account holds at most `maximumDevicesPerAccount` devices: registering one more removes its
+    /// least recently registered one (a re-register counts as registering), whose node then answers
+    /// `item-not-found`, so one account cannot grow the table or the push fan-out without end.
     public func register(_ device: PushDevice, for jid: String) async throws(DatabaseError) -> Binding {
         let result = try await database.query("""
             WITH superseded AS (
                 DELETE FROM push_registrations
                 WHERE device_uuid <> $1 AND app_id = $6 AND (push_token = $4 OR voip_token = $5)
+            ), oldest AS (
+                DELETE FROM push_registrations WHERE device_uuid IN (
+                    SELECT device_uuid FROM push_registrations WHERE jid = $2 AND device_uuid <> $1
+                    ORDER BY updated_at DESC, created_at DESC OFFSET $10::integer - 1
+                )
             )
             INSERT INTO push_registrations (device_uuid, jid, platform, push_token, voip_token, app_id, environment, node, secret)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
@@ -69,7 +80,8 @@ public final class PushRegistry: PushRegistrationStore {
                 push_token_dead_at = NULL, voip_token_dead_at = NULL, updated_at = now()
             RETURNING node, secret
             """, [device.uuid, jid, device.platform.rawValue, device.pushToken, device.voipToken, device.appID,
-                  device.environment.rawValue, Base32.encode(SecureRandom.bytes(15)), Base64.urlEncoded(SecureRandom.bytes(24))])
+                  device.environment.rawValue, Base32.encode(SecureRandom.bytes(15)), Base64.urlEncoded(SecureRandom.bytes(24)),
+                  String(maximumDevicesPerAccount)])
         guard let node = result.value(0, "node"), let secret = result.value(0, "secret") else {
             throw .server(sqlState: "", message: "no row returned")
         }

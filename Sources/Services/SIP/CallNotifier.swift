@@ -120,7 +120,7 @@ public final class CallNotifier: Service {
 
     private func deliver(_ kind: PushKind, to targets: [PushTarget]) -> Int {
         var queued = 0
-        for target in targets where delivery.hasRoom(for: target.platform) {
+        for target in targets where delivery.hasRoom(for: target.platform, call: true) {
             delivery.deliver(kind, to: target, deadline: Double(ringSeconds))
             queued += 1
         }

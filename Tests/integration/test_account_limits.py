@@ -1,0 +1,56 @@
+"""Limits per account (docs/api.md, "Limits per account"): one account cannot grow the shared tables,
+queues or rooms without end. A restart of the session's instance with low limits, the real ejabberd,
+slixmpp clients and the release binary."""
+import uuid
+
+import requests
+
+from conftest import EJABBERD_PORTS, restart_with
+from test_push_app_server import PASSWORD, new_account, push_sessions, register_device, wait_for
+from xmpp_client import enable_push, send_message
+
+
+def auth(session) -> dict:
+    return {"Authorization": f"Bearer {session['token']}"}
+
+
+def test_devices_groups_and_members_past_their_limits(switchboard, postgres, fake_apns):
+    restart_with(switchboard, MAX_DEVICES_PER_ACCOUNT="2", MAX_GROUPS_PER_ACCOUNT="2", MAX_GROUP_MEMBERS="2")
+    try:
+        c2s = EJABBERD_PORTS["c2s"]
+        sender, user = new_account(switchboard.url), new_account(switchboard.url)
+
+        # Devices: a third removes the least recently registered, whose node ejabberd then loses.
+        oldest = register_device(switchboard.url, user, push_token=uuid.uuid4().hex * 2).json()
+        enable_push(user["jid"], PASSWORD, c2s, oldest["push_jid"], oldest["node"], oldest["secret"])
+        second = register_device(switchboard.url, user, push_token=uuid.uuid4().hex * 2)
+        third = register_device(switchboard.url, user, push_token=uuid.uuid4().hex * 2)
+        assert second.status_code == 200 and third.status_code == 200
+        rows = postgres.psql(f"SELECT count(*) FROM push_registrations WHERE jid = '{user['jid']}'")
+        assert rows == "2", rows
+        assert postgres.psql(f"SELECT count(*) FROM push_registrations WHERE node = '{oldest['node']}'") == "0"
+        assert push_sessions(postgres, oldest["node"]) == 1
+        send_message(sender["jid"], PASSWORD, c2s, user["jid"], "to a device that is gone")
+        wait_for("ejabberd to drop the oldest device's registration (item-not-found)",
+                 lambda: push_sessions(postgres, oldest["node"]) == 0)
+
+        # Groups: the third one is refused; members past the limit, at creation and added later.
+        url = f"{switchboard.url}/api/v1/groups"
+        friends = [new_account(switchboard.url) for _ in range(3)]
+        jids = [f["jid"] for f in friends]
+        r = requests.post(f"{url}/create", json={"name": "too many", "members": jids}, headers=auth(user))
+        assert r.status_code == 400 and r.json()["error"]["code"] == "too_many_members", r.text
+        first = requests.post(f"{url}/create", json={"name": "one", "members": jids[:2]}, headers=auth(user))
+        assert first.status_code == 201, first.text
+        assert requests.post(f"{url}/create", json={"name": "two"}, headers=auth(user)).status_code == 201
+        r = requests.post(f"{url}/create", json={"name": "three"}, headers=auth(user))
+        assert r.status_code == 409 and r.json()["error"]["code"] == "limit_reached", r.text
+        room = first.json()["jid"]
+        r = requests.post(f"{url}/{room}/members", json={"members": [jids[2]]}, headers=auth(user))
+        assert r.status_code == 400 and r.json()["error"]["code"] == "too_many_members", r.text
+        assert sorted(requests.get(f"{url}/{room}", headers=auth(user)).json()["members"]) == sorted(jids[:2]), "nothing changed"
+        # Removing one makes room for another.
+        assert requests.delete(f"{url}/{room}/members", json={"members": [jids[0]]}, headers=auth(user)).status_code == 200
+        assert requests.post(f"{url}/{room}/members", json={"members": [jids[2]]}, headers=auth(user)).status_code == 200
+    finally:
+        restart_with(switchboard, MAX_DEVICES_PER_ACCOUNT=None, MAX_GROUPS_PER_ACCOUNT=None, MAX_GROUP_MEMBERS=None)
