@@ -77,8 +77,9 @@ final class Application {
         // internal one (docs/hooks.md), so that no client of the public port can take the connections
         // SIP authentication and call wake-ups need. Health and readiness answer on both.
         let health: [HealthRoutes.Check] = [
+            // Both pools: logins and registrations read ejabberd's users through the second one.
             .init(name: "database") {
-                guard migrator.isReady, pool.isAvailable else { return false }
+                guard migrator.isReady, pool.isAvailable, ejabberdPool.isAvailable else { return false }
                 return (try? await pool.query("SELECT 1")) != nil
             },
             .init(name: "xmpp_admin") { adminComponent.isReady && probe.isOwned },
