@@ -2,6 +2,16 @@
 import XCTest
 
 final class AccountRulesTests: XCTestCase {
+    /// New names are what a SIP URI carries unescaped (issue 12, item 8): the SIP user is the name.
+    func testNewUsernamesKeepToUnescapedSIPUserCharacters() {
+        XCTAssertEqual(AccountRules.newUsername("Alice.B-2_x"), "alice.b-2_x")
+        XCTAssertEqual(AccountRules.newUsername("a!~*()=+$,;?"), "a!~*()=+$,;?")
+        for needsEscaping in ["\u{E9}x", "zo\u{EB}", "\u{4E2D}\u{6587}", "a#b", "a%20b", "a[b]", "a`b", "a{b}", "a|b", "a\\b", "a^b"] {
+            XCTAssertNil(AccountRules.newUsername(needsEscaping), needsEscaping)
+        }
+        XCTAssertEqual(AccountRules.username("\u{E9}x"), "\u{E9}x", "an existing account's name is still a name (login, group members)")
+    }
+
     func testUsernames() {
         XCTAssertEqual(AccountRules.username("alice"), "alice")
         XCTAssertEqual(AccountRules.username("Alice"), "alice", "case folding is the one change allowed")

@@ -24,6 +24,23 @@ public enum AccountRules {
         return prepared
     }
 
+    /// The username of a new account: a ``username(_:)`` that a SIP URI also carries as it is. The
+    /// account's SIP user is its username, and Kamailio compares the digest's `username` with the
+    /// From URI's user part unescaped; a name that needs %-escaping in a URI (any non-ASCII letter,
+    /// among others) got 403 "Auth User Mismatch" on every call. So new names keep to RFC 3261's
+    /// unescaped user characters that nodeprep leaves: ASCII letters and digits and `-_.!~*()=+$,;?`.
+    /// (Existing accounts keep their names; they still log in and can be group members.)
+    public static func newUsername(_ raw: String) -> String? {
+        guard let name = username(raw), name.utf8.allSatisfy(isSIPUserCharacter) else { return nil }
+        return name
+    }
+
+    private static func isSIPUserCharacter(_ c: UInt8) -> Bool {
+        (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x7A) || (c >= 0x41 && c <= 0x5A) || sipMarks.contains(c)
+    }
+
+    private static let sipMarks = Set("-_.!~*()=+$,;?".utf8)
+
     /// The localpart of a login name: a username, or a bare JID on `domain`.
     public static func loginName(_ raw: String, domain: String) -> String? {
         guard raw.contains("@") else { return localpart(raw) }

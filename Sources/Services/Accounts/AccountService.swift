@@ -70,7 +70,7 @@ public final class AccountService {
     /// coming) and the registration completes; otherwise 503 and nothing is touched. The same rule
     /// makes a retried registration with the same password complete instead of answering 409.
     public func register(username rawUsername: String, password: String) async -> Result<Session, Failure> {
-        guard let username = AccountRules.username(rawUsername) else { return .failure(.invalidUsername) }
+        guard let username = AccountRules.newUsername(rawUsername) else { return .failure(.invalidUsername) }
         guard let prepared = AccountRules.password(password) else { return .failure(.weakPassword) }
         let jid = JID(localpart: username, domain: domain).description
         switch await existingAccount(username, holds: prepared) {
