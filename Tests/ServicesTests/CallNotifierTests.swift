@@ -47,6 +47,24 @@ final class CallNotifierTests: DatabaseTestCase {
         }
     }
 
+    /// Kamailio may send the same call twice at once (a retransmitted INVITE on two workers): both
+    /// hooks answer as the first does, never "unreachable" (a 404 would end the call).
+    func testConcurrentHooksForOneCallIDAllRing() throws {
+        try withFreshSchema { pool, _ in
+            try await Self.prepare(pool)
+            let notifier = Self.notifier(pool, queueLimit: 1000)
+            for round in 0..<20 {
+                let call = try SIPCall.validated(callID: "dup-\(round)@10.0.0.1", caller: "alice", callerDisplay: nil, callee: "bob").get()
+                async let first = notifier.ring(call)
+                async let second = notifier.ring(call)
+                let outcomes = try await [first, second]
+                XCTAssertFalse(outcomes.contains(.unreachable), "round \(round): \(outcomes)")
+                XCTAssertEqual(outcomes.filter { if case .queued = $0 { return true } else { return false } }.count, 1,
+                               "round \(round): one of them pushed: \(outcomes)")
+            }
+        }
+    }
+
     func testPurgeRemovesOnlyCallsThatEndedOverAnHourAgo() throws {
         try withFreshSchema { pool, _ in
             try await Self.prepare(pool)

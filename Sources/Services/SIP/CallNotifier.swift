@@ -66,7 +66,11 @@ public final class CallNotifier: Service {
             """, [call.callID, jid(call.callee), call.caller, String(ringSeconds)])
         guard result.value(0, "claimed") == "1" else {
             if let earlier = result.value(0, "earlier").flatMap(Int.init) { return .alreadyRinging(devices: earlier) }
-            return .unreachable
+            // The same Call-ID claimed by a hook running at the same moment: its row is not in this
+            // statement's snapshot (the unique index made this one wait for it), but the callee has
+            // devices, so the call rings; never 404, which would end it.
+            let devices = PushRegistry.callTargets(in: result).count
+            return devices > 0 ? .alreadyRinging(devices: devices) : .unreachable
         }
         let kind = PushKind.call(callID: call.callID, caller: call.caller, callerDisplay: call.callerDisplay, callee: call.callee)
         let queued = deliver(kind, to: PushRegistry.callTargets(in: result))
