@@ -83,6 +83,8 @@ public struct Configuration: Sendable {
     public var minClientVersion: String
     /// The apps devices may register for (`APP_IDS`); nil: any (a start-up warning says so).
     public var appIDs: Set<String>?
+    /// What is worth a word at start-up but no refusal (a key file others can read), each with its fix.
+    public var warnings: [String] = []
 }
 
 /// One thing wrong with the environment, named by its variable, with the fix.

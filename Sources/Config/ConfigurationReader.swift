@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Postgres
 import Crypto
 import Services
@@ -9,23 +12,43 @@ public import FoundationEssentials
 public struct ConfigurationReader {
     /// A file's bytes, or nil when it cannot be read.
     public typealias FileReader = (String) -> [UInt8]?
+    /// A file's permission bits (`st_mode & 0o777`), or nil when unknown.
+    public typealias FileMode = (String) -> UInt32?
 
     private let env: [String: String]
     private let readFile: FileReader
+    private let fileMode: FileMode
     private var problems: [ConfigurationProblem] = []
+    private var warnings: [String] = []
 
     public static func read(
         _ env: [String: String],
-        readFile: @escaping FileReader = { FileManager.default.contents(atPath: $0).map { Array($0) } }
+        readFile: @escaping FileReader = { FileManager.default.contents(atPath: $0).map { Array($0) } },
+        fileMode: @escaping FileMode = ConfigurationReader.permissions
     ) -> Result<Configuration, ConfigurationErrors> {
-        var reader = ConfigurationReader(env: env, readFile: readFile)
-        let configuration = reader.build()
+        var reader = ConfigurationReader(env: env, readFile: readFile, fileMode: fileMode)
+        var configuration = reader.build()
+        configuration.warnings = reader.warnings
         return reader.problems.isEmpty ? .success(configuration) : .failure(ConfigurationErrors(problems: reader.problems))
     }
 
-    private init(env: [String: String], readFile: @escaping FileReader) {
+    /// The permission bits from `stat`.
+    public static func permissions(_ path: String) -> UInt32? {
+        var status = stat()
+        return stat(path, &status) == 0 ? UInt32(status.st_mode) & 0o777 : nil
+    }
+
+    private init(env: [String: String], readFile: @escaping FileReader, fileMode: @escaping FileMode) {
         self.env = env
         self.readFile = readFile
+        self.fileMode = fileMode
+    }
+
+    /// A private key other users of the host can read is worth a word at start-up, not a refusal
+    /// (a container may mount it so on purpose).
+    private mutating func warnIfOthersCanRead(_ name: String, _ path: String) {
+        guard let mode = fileMode(path), mode & 0o004 != 0 else { return }
+        warnings.append("\(name): '\(path)' holds a private key that every user of this host can read (mode \(String(mode, radix: 8))). Fix: chmod o-r '\(path)'")
     }
 
     private mutating func build() -> Configuration {
@@ -209,6 +232,7 @@ public struct ConfigurationReader {
     }
 
     private mutating func signingKey(in file: (path: String, bytes: [UInt8]), from name: String, _ algorithm: SigningKey.Algorithm) -> SigningKey? {
+        warnIfOthersCanRead(name, file.path)
         do {
             return try SigningKey(pem: String(decoding: file.bytes, as: UTF8.self), algorithm: algorithm)
         } catch {
@@ -220,6 +244,7 @@ public struct ConfigurationReader {
     private mutating func fcmServiceAccount(relaxed: Bool) -> FCMServiceAccount? {
         let name = "FCM_SERVICE_ACCOUNT_FILE"
         guard let file = optionalFile(name) else { return nil }
+        warnIfOthersCanRead(name, file.path)
         do {
             let account = try FCMServiceAccount(json: file.bytes)
             // The signed assertion (and the access token in the answer) travel to token_uri.

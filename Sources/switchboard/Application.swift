@@ -122,6 +122,7 @@ final class Application {
             "environment": "\(configuration.environment.rawValue)",
             "database": "\(DatabaseAddress.redacted(configuration.databaseURL))",
         ])
+        for warning in configuration.warnings { logger.warning("\(warning)") }
         if configuration.appIDs == nil, configuration.environment == .production {
             logger.warning("APP_IDS is unset: devices may register pushes for any app of this server's Apple team or Firebase project; list yours in APP_IDS")
         }

@@ -85,6 +85,20 @@ final class KeyFileTests: XCTestCase {
         XCTAssertEqual(c.pushCAFile, "/keys/ca.pem")
     }
 
+    /// A private key every user of the host can read is a start-up warning (not a refusal: a
+    /// container may mount it so), naming the file and the fix; a CA bundle is public anyway.
+    func testKeyFilesOthersCanReadAreWarnedAbout() throws {
+        let m = try Self.materials()
+        let env = Self.secrets.merging(Self.apns) { $1 }.merging(["FCM_SERVICE_ACCOUNT_FILE": "/keys/sa.json", "PUSH_CA_FILE": "/keys/ca.pem"]) { $1 }
+        let files = ["/keys/AuthKey.p8": m.ec, "/keys/sa.json": m.serviceAccount, "/keys/ca.pem": m.certificate]
+        let modes: [String: UInt32] = ["/keys/AuthKey.p8": 0o644, "/keys/sa.json": 0o640, "/keys/ca.pem": 0o644]
+        let c = try ConfigurationReader.read(env, readFile: { files[$0].map { Array($0.utf8) } }, fileMode: { modes[$0] }).get()
+        XCTAssertEqual(c.warnings, ["APNS_KEY_FILE: '/keys/AuthKey.p8' holds a private key that every user of this host can read (mode 644). Fix: chmod o-r '/keys/AuthKey.p8'"],
+                       "the service account is readable by its group only: no warning; the CA bundle is no secret")
+        let strict = try ConfigurationReader.read(env, readFile: { files[$0].map { Array($0.utf8) } }, fileMode: { _ in 0o600 }).get()
+        XCTAssertEqual(strict.warnings, [])
+    }
+
     /// Each broken file is named by its variable with what is wrong, all in one report.
     func testBrokenKeyFilesAreEachReportedWithTheRest() throws {
         let m = try Self.materials()
