@@ -83,7 +83,7 @@ public final class DatabasePool: Service {
 
     public func query(_ sql: String, _ parameters: [String?] = []) async throws(DatabaseError) -> QueryResult {
         let connection = try leastBusyConnection()
-        return try await run(.init(sql, parameters), on: connection)
+        return try await run(.init(sql, parameters), on: connection, movable: true)
     }
 
     public func run(_ statement: Statement) async throws(DatabaseError) -> QueryResult {
@@ -129,9 +129,11 @@ public final class DatabasePool: Service {
         }
     }
 
-    fileprivate func run(_ statement: Statement, on connection: PGConnection) async throws(DatabaseError) -> QueryResult {
+    /// `movable`: whether the statement may move to another connection if this one breaks while it
+    /// waits (a transaction's statements may not).
+    fileprivate func run(_ statement: Statement, on connection: PGConnection, movable: Bool = false) async throws(DatabaseError) -> QueryResult {
         let result = await withCheckedContinuation { (c: CheckedContinuation<Result<QueryResult, DatabaseError>, Never>) in
-            connection.enqueue(.single(statement) { c.resume(returning: $0) })
+            connection.enqueue(.single(statement) { c.resume(returning: $0) }, movable: movable)
         }
         return try result.get()
     }
@@ -183,10 +185,13 @@ public final class DatabasePool: Service {
         switch result {
         case .success:
             slot.backoff.succeeded()
-            connection.onBroken = { [weak self, weak slot] message in
+            connection.onBroken = { [weak self, weak slot] message, waiting in
                 LoopActor.assumeIsolated {
-                    guard let self, let slot else { return }
+                    guard let self, let slot else {
+                        return waiting.forEach { PGConnection.fail($0.work, .unavailable(message)) }
+                    }
                     self.lost(slot, message)
+                    self.handOn(waiting, message: message)
                 }
             }
             if !wasUp { logger.info("database connected", metadata: ["db": "\(DatabaseAddress.redacted(conninfo))"]) }
@@ -198,6 +203,18 @@ public final class DatabasePool: Service {
                 logger.warning("database connection failed; retrying", metadata: ["error": "\(error)", "attempt": "\(slot.backoff.failures + 1)"])
             }
             retry(slot)
+        }
+    }
+
+    /// Work that waited on a connection that broke goes to another, keeping its deadline; with none
+    /// ready, it fails as `unavailable`.
+    private func handOn(_ waiting: [PGConnection.Queued], message: String) {
+        for item in waiting {
+            guard let connection = try? leastBusyConnection() else {
+                PGConnection.fail(item.work, .unavailable(message))
+                continue
+            }
+            connection.requeue(item)
         }
     }
 

@@ -30,7 +30,18 @@ final class PGConnection: @unchecked Sendable {
     private var finishAfterConnectWait: OpaquePointer?
     private var connectDeadlinePassed = false
     private var connectCompletion: ((Result<Void, DatabaseError>) -> Void)?
-    private var queued: [Work] = []
+    /// Work waiting for its turn: when its caller stops waiting, and whether another connection
+    /// may run it (a transaction's statements may not leave theirs).
+    struct Queued {
+        let work: Work
+        let deadline: ContinuousClock.Instant
+        let movable: Bool
+    }
+
+    /// The most work one connection holds waiting; past it a statement fails at once (503).
+    static let maximumQueued = 1000
+    private var queued: [Queued] = []
+    private lazy var queueExpiry = LoopTimer { [unowned self] in self.expireQueued() }
     private var inFlight: Work?
     /// The statement being prepared by the work in flight: its SQL and name.
     private var preparing: (sql: String, name: String)?
@@ -45,8 +56,9 @@ final class PGConnection: @unchecked Sendable {
     static let maximumPrepared = 256
     private lazy var deadline = LoopTimer { [unowned self] in self.deadlinePassed() }
     private let statementTimeout: Double
-    /// Called once when a ready connection breaks or is reset; the pool then replaces it.
-    var onBroken: ((String) -> Void)?
+    /// Called once when a ready connection breaks or is reset, with the waiting work another
+    /// connection may run; the pool replaces the connection and hands that work on.
+    var onBroken: ((String, [Queued]) -> Void)?
 
     init(statementTimeout: Double) { self.statementTimeout = statementTimeout }
 
@@ -128,16 +140,41 @@ final class PGConnection: @unchecked Sendable {
 
     // MARK: Work
 
-    func enqueue(_ work: Work) {
+    /// Queues `work`; it waits at most `statementTimeout` for its turn (then it alone fails with
+    /// `timedOut`), and at most ``maximumQueued`` items wait at once (past it: `unavailable`, at once).
+    func enqueue(_ work: Work, movable: Bool = true) {
+        requeue(Queued(work: work, deadline: .now + .nanoseconds(Int64(statementTimeout * 1e9)), movable: movable))
+    }
+
+    /// Queues work that keeps its own deadline (handed over from a connection that broke).
+    func requeue(_ item: Queued) {
         EventLoop.assertOnLoop()
-        guard isReady else { return fail(work, .unavailable("not connected")) }
-        queued.append(work)
+        guard isReady else { return Self.fail(item.work, .unavailable("not connected")) }
+        guard queued.count < Self.maximumQueued else {
+            return Self.fail(item.work, .unavailable("the database is busy: \(Self.maximumQueued) statements wait on each connection"))
+        }
+        queued.append(item)
         startNext()
+        armQueueExpiry()
+    }
+
+    /// Fails the waiting work whose caller has waited long enough; the connection goes on.
+    private func expireQueued() {
+        let now = ContinuousClock.now
+        let expired = queued.filter { $0.deadline <= now }
+        queued.removeAll { $0.deadline <= now }
+        expired.forEach { Self.fail($0.work, .timedOut) }
+        armQueueExpiry()
+    }
+
+    private func armQueueExpiry() {
+        guard let earliest = queued.map(\.deadline).min() else { return queueExpiry.disarm() }
+        queueExpiry.schedule(after: max(0, (earliest - .now).seconds))
     }
 
     private func startNext() {
         guard isReady, inFlight == nil, !queued.isEmpty, let conn = connection else { return }
-        let work = queued.removeFirst()
+        let work = queued.removeFirst().work
         inFlight = work
         inFlightResults = []
         let sent: Bool
@@ -264,29 +301,33 @@ final class PGConnection: @unchecked Sendable {
         }
         if let work = inFlight {
             inFlight = nil
-            fail(work, .timedOut)
+            Self.fail(work, .timedOut)
         }
         broken("a statement ran past its \(statementTimeout) s deadline")
     }
 
     // MARK: Failure and shutdown
 
-    private func fail(_ work: Work, _ error: DatabaseError) {
+    static func fail(_ work: Work, _ error: DatabaseError) {
         switch work {
         case .single(_, let completion): completion(.failure(error))
         case .pipeline(_, let completion): completion(.failure(error))
         }
     }
 
-    /// Fails everything in flight and queued, closes the socket properly, and tells the pool.
+    /// Fails what was in flight (its fate is unknown) and the waiting work that must stay on this
+    /// connection, closes the socket properly, and gives the rest to the pool: one statement
+    /// timing out fails only itself.
     private func broken(_ message: String) {
         guard isReady else { return }
         close()
-        let work = (inFlight.map { [$0] } ?? []) + queued
+        let inFlightWork = inFlight
+        let waiting = queued
         inFlight = nil
         queued = []
-        work.forEach { fail($0, .unavailable(message)) }
-        onBroken?(message)
+        inFlightWork.map { Self.fail($0, .unavailable(message)) }
+        waiting.filter { !$0.movable }.forEach { Self.fail($0.work, .unavailable(message)) }
+        onBroken?(message, waiting.filter(\.movable))
     }
 
     /// Closes the connection: sources first, then `PQfinish` in their cancel handler.
@@ -294,6 +335,7 @@ final class PGConnection: @unchecked Sendable {
         EventLoop.assertOnLoop()
         isReady = false
         deadline.disarm()
+        queueExpiry.disarm()
         prepared = [:]
         let conn = connection
         connection = nil

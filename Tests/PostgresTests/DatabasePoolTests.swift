@@ -149,6 +149,111 @@ final class DatabasePoolTests: DatabaseTestCase {
         }
     }
 
+    /// A slow PostgreSQL answers quickly instead of letting work pile up: past the bound a statement
+    /// fails at once, and each waits at most its deadline.
+    func testWaitingWorkIsBoundedAndFailsAtOnceBeyondIt() throws {
+        var settings = DatabasePool.Settings()
+        settings.size = 1
+        settings.statementTimeout = 3
+        try withPool(settings: settings) { pool in
+            try await Self.waitUntilAvailable(pool)
+            let tally = Outcomes()
+            let started = ContinuousClock.now
+            await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                spawnOnLoop { _ = try? await pool.query("SELECT pg_sleep(0.5)") }
+                for _ in 0..<1100 {
+                    spawnOnLoop {
+                        do throws(DatabaseError) {
+                            _ = try await pool.query("SELECT 1")
+                            tally.succeeded += 1
+                        } catch {
+                            if case .unavailable(let message) = error, message.contains("busy") {
+                                tally.refusedAfter.append(ContinuousClock.now - started)
+                            }
+                        }
+                        if tally.succeeded + tally.refusedAfter.count == 1100 { done.resume() }
+                    }
+                }
+            }
+            XCTAssertEqual(tally.succeeded, 1000, "the bound's worth waited and ran")
+            XCTAssertEqual(tally.refusedAfter.count, 100)
+            XCTAssertTrue(tally.refusedAfter.allSatisfy { $0 < .milliseconds(300) }, "refused at once, not after the slow one")
+        }
+    }
+
+    @LoopActor final class Outcomes {
+        var succeeded = 0
+        var refusedAfter: [Duration] = []
+        var codes: [String] = []
+    }
+
+    /// Work that waited past its deadline fails alone: the statement in flight and the connection
+    /// are untouched (no reset).
+    func testAStatementThatWaitedTooLongFailsAlone() throws {
+        var settings = DatabasePool.Settings()
+        settings.size = 1
+        settings.statementTimeout = 1
+        try withPool(settings: settings) { pool in
+            try await Self.waitUntilAvailable(pool)
+            let backend = try await pool.query("SELECT pg_backend_pid() AS pid").value(0, "pid")
+            let outcomes = Outcomes()
+            await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                for (name, sql) in [("a", "SELECT pg_sleep(0.7)"), ("b", "SELECT pg_sleep(0.7)"), ("c", "SELECT 1")] {
+                    spawnOnLoop {
+                        do {
+                            _ = try await pool.query(sql)
+                            outcomes.codes.append("\(name) ok")
+                        } catch {
+                            outcomes.codes.append("\(name) \(error)")
+                        }
+                        if outcomes.codes.count == 3 { done.resume() }
+                    }
+                }
+            }
+            // c waited behind a and b; at 1 s it was still waiting (b ran from 0.7 s): it alone failed.
+            XCTAssertEqual(outcomes.codes.sorted(), ["a ok", "b ok", "c timedOut"])
+            let after = try await pool.query("SELECT pg_backend_pid() AS pid").value(0, "pid")
+            XCTAssertEqual(after, backend, "the same connection: nothing was reset")
+        }
+    }
+
+    /// A statement in flight past its deadline resets its connection; the work waiting behind it
+    /// moves to another connection instead of failing with it.
+    func testWorkWaitingBehindATimedOutStatementMovesOn() throws {
+        var settings = DatabasePool.Settings()
+        settings.size = 2
+        settings.statementTimeout = 0.5
+        try withPool(settings: settings) { pool in
+            try await Self.waitUntilAvailable(pool)
+            for _ in 0..<100 where !(try await Self.bothConnected(pool)) { try await Task.sleep(for: .milliseconds(20)) }
+            let outcomes = Outcomes()
+            await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                // In order: the sleeper takes the first connection, the short one the second, and the
+                // last waits behind the sleeper (equal loads: the first connection).
+                for (name, sql) in [("sleeper", "SELECT pg_sleep(3)"), ("short", "SELECT pg_sleep(0.2)"), ("behind", "SELECT 42 AS v")] {
+                    spawnOnLoop {
+                        do {
+                            let result = try await pool.query(sql)
+                            outcomes.codes.append("\(name) ok\(result.value(0, "v").map { " " + $0 } ?? "")")
+                        } catch {
+                            outcomes.codes.append("\(name) \(error)")
+                        }
+                        if outcomes.codes.count == 3 { done.resume() }
+                    }
+                }
+            }
+            XCTAssertEqual(outcomes.codes.sorted(), ["behind ok 42", "short ok", "sleeper timedOut"])
+        }
+    }
+
+    @LoopActor
+    private static func bothConnected(_ pool: DatabasePool) async throws -> Bool {
+        let first = spawnOnLoop { try? await pool.query("SELECT pg_backend_pid() AS p, pg_sleep(0.05)").value(0, "p") }
+        let second = spawnOnLoop { try? await pool.query("SELECT pg_backend_pid() AS p, pg_sleep(0.05)").value(0, "p") }
+        let (a, b) = (await first.value, await second.value)
+        return a != nil && b != nil && a != b
+    }
+
     func testNoServerMeansUnavailableAtOnce() throws {
         try withPool("postgresql://nobody@127.0.0.1:1/none") { pool in
             try await Task.sleep(for: .milliseconds(100))

@@ -62,3 +62,40 @@ def test_server_stays_up_while_postgres_is_down_and_recovers(switchboard, postgr
     recovered = wait_ready(url, timeout=10)
     print(f"readyz back {recovered:.3f} s after PostgreSQL accepted connections again")
     assert recovered < 2.0
+
+
+def test_a_frozen_database_answers_503_within_the_deadline_and_recovers(switchboard, postgres, account):
+    """PostgreSQL stalled (SIGSTOP: sockets open, nothing answered): every request that needs it gets
+    503 within the statement deadline (5 s) plus one queue wait, never a hang, and nothing waits
+    without bound; after SIGCONT everything answers again."""
+    import concurrent.futures
+    import uuid
+    secret = {"X-Hook-Secret": switchboard.env["HOOK_SECRET"]}
+    bearer = {"Authorization": f"Bearer {account['token']}"}
+
+    def timed(request):
+        started = time.monotonic()
+        r = request()
+        return r.status_code, r.json()["error"]["code"] if r.status_code >= 400 else None, time.monotonic() - started
+
+    calls = [lambda u=uuid.uuid4().hex[:12]: requests.get(f"{switchboard.hooks_url}/hooks/sip/ha1", params={"user": u, "realm": "example.com"},
+                                                          headers=secret, timeout=30) for _ in range(30)]
+    import random
+    rooms = ["".join(random.choice("abcdefghijklmnopqrstuvwxyz234567") for _ in range(16)) for _ in range(10)]
+    calls += [lambda room=room: requests.get(f"{switchboard.url}/api/v1/groups/{room}@conference.example.com",
+                                             headers=bearer, timeout=30) for room in rooms]
+    postgres.freeze()
+    try:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=40) as pool:
+            results = list(pool.map(lambda call: timed(call), calls))
+    finally:
+        postgres.thaw()
+    codes = {(status, code) for status, code, _ in results}
+    assert codes == {(503, "database_unavailable")}, codes
+    slowest = max(took for _, _, took in results)
+    print(f"frozen database: {len(results)} requests, slowest answer {slowest:.2f} s, answers {sorted(codes)}")
+    assert slowest < 5 * 2 + 2, f"every answer within the deadline and one queue wait: slowest {slowest:.1f} s"
+    wait_ready(switchboard.url, timeout=20)
+    r = requests.get(f"{switchboard.hooks_url}/hooks/sip/ha1", params={"user": "nobody-" + uuid.uuid4().hex[:6], "realm": "example.com"},
+                     headers=secret, timeout=10)
+    assert r.status_code == 404 and r.json()["error"]["code"] == "unknown_user", r.text

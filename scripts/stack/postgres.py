@@ -55,6 +55,32 @@ class Postgres:
             self.daemon.stop()  # SIGTERM: "smart" shutdown would wait for clients; see fast_stop
             self.daemon = None
 
+    def processes(self) -> list[int]:
+        """The postmaster and every process it started (backends put themselves in sessions of their
+        own, so the process group alone does not reach them)."""
+        def children(pid: int) -> list[int]:
+            out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+            return [int(p) for p in out]
+        found, todo = [], [self.daemon.proc.pid]
+        while todo:
+            pid = todo.pop()
+            found.append(pid)
+            todo += children(pid)
+        return found
+
+    def freeze(self) -> None:
+        """SIGSTOP to the whole cluster: PostgreSQL hangs with its sockets open (a stall, not a crash)."""
+        import os
+        import signal
+        for pid in self.processes():
+            os.kill(pid, signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        import os
+        import signal
+        for pid in self.processes():
+            os.kill(pid, signal.SIGCONT)
+
     def fast_stop(self) -> None:
         """SIGINT: PostgreSQL's fast shutdown, which disconnects clients at once (like a restart)."""
         import signal
