@@ -42,6 +42,8 @@ final class PGConnection: @unchecked Sendable {
     static let maximumQueued = 1000
     private var queued: [Queued] = []
     private lazy var queueExpiry = LoopTimer { [unowned self] in self.expireQueued() }
+    /// When ``queueExpiry`` fires; nil when disarmed.
+    private var queueExpiryAt: ContinuousClock.Instant?
     private var inFlight: Work?
     /// The statement being prepared by the work in flight: its SQL and name.
     private var preparing: (sql: String, name: String)?
@@ -155,7 +157,9 @@ final class PGConnection: @unchecked Sendable {
         }
         queued.append(item)
         startNext()
-        armQueueExpiry()
+        // Deadlines grow with arrival, so the timer set for the earliest stays right; only work
+        // handed over with an older deadline moves it.
+        if !queued.isEmpty, queueExpiryAt.map({ item.deadline < $0 }) ?? true { armQueueExpiry() }
     }
 
     /// Fails the waiting work whose caller has waited long enough; the connection goes on.
@@ -168,7 +172,11 @@ final class PGConnection: @unchecked Sendable {
     }
 
     private func armQueueExpiry() {
-        guard let earliest = queued.map(\.deadline).min() else { return queueExpiry.disarm() }
+        guard let earliest = queued.map(\.deadline).min() else {
+            queueExpiryAt = nil
+            return queueExpiry.disarm()
+        }
+        queueExpiryAt = earliest
         queueExpiry.schedule(after: max(0, (earliest - .now).seconds))
     }
 
@@ -336,6 +344,7 @@ final class PGConnection: @unchecked Sendable {
         isReady = false
         deadline.disarm()
         queueExpiry.disarm()
+        queueExpiryAt = nil
         prepared = [:]
         let conn = connection
         connection = nil
