@@ -196,22 +196,9 @@ final class DatabasePoolTests: DatabaseTestCase {
         try withPool(settings: settings) { pool in
             try await Self.waitUntilAvailable(pool)
             let backend = try await pool.query("SELECT pg_backend_pid() AS pid").value(0, "pid")
-            let outcomes = Outcomes()
-            await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-                for (name, sql) in [("a", "SELECT pg_sleep(0.7)"), ("b", "SELECT pg_sleep(0.7)"), ("c", "SELECT 1")] {
-                    spawnOnLoop {
-                        do {
-                            _ = try await pool.query(sql)
-                            outcomes.codes.append("\(name) ok")
-                        } catch {
-                            outcomes.codes.append("\(name) \(error)")
-                        }
-                        if outcomes.codes.count == 3 { done.resume() }
-                    }
-                }
-            }
+            let outcomes = await Self.together(pool, [("a", "SELECT pg_sleep(0.7)"), ("b", "SELECT pg_sleep(0.7)"), ("c", "SELECT 1")])
             // c waited behind a and b; at 1 s it was still waiting (b ran from 0.7 s): it alone failed.
-            XCTAssertEqual(outcomes.codes.sorted(), ["a ok", "b ok", "c timedOut"])
+            XCTAssertEqual(outcomes, ["a ok", "b ok", "c timedOut"])
             let after = try await pool.query("SELECT pg_backend_pid() AS pid").value(0, "pid")
             XCTAssertEqual(after, backend, "the same connection: nothing was reset")
         }
@@ -226,24 +213,32 @@ final class DatabasePoolTests: DatabaseTestCase {
         try withPool(settings: settings) { pool in
             try await Self.waitUntilAvailable(pool)
             for _ in 0..<100 where !(try await Self.bothConnected(pool)) { try await Task.sleep(for: .milliseconds(20)) }
-            let outcomes = Outcomes()
-            await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-                // In order: the sleeper takes the first connection, the short one the second, and the
-                // last waits behind the sleeper (equal loads: the first connection).
-                for (name, sql) in [("sleeper", "SELECT pg_sleep(3)"), ("short", "SELECT pg_sleep(0.2)"), ("behind", "SELECT 42 AS v")] {
-                    spawnOnLoop {
-                        do {
-                            let result = try await pool.query(sql)
-                            outcomes.codes.append("\(name) ok\(result.value(0, "v").map { " " + $0 } ?? "")")
-                        } catch {
-                            outcomes.codes.append("\(name) \(error)")
-                        }
-                        if outcomes.codes.count == 3 { done.resume() }
+            // In order: the sleeper takes the first connection, the short one the second, and the
+            // last waits behind the sleeper (equal loads: the first connection).
+            let outcomes = await Self.together(pool, [("sleeper", "SELECT pg_sleep(3)"), ("short", "SELECT pg_sleep(0.2)"), ("behind", "SELECT 42 AS v")])
+            XCTAssertEqual(outcomes, ["behind ok 42", "short ok", "sleeper timedOut"])
+        }
+    }
+
+    /// Sends the statements at once, in this order, and returns "name ok" (with column `v` when there
+    /// is one) or "name <error>" for each, sorted.
+    @LoopActor
+    private static func together(_ pool: DatabasePool, _ statements: [(String, String)]) async -> [String] {
+        let outcomes = Outcomes()
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            for (name, sql) in statements {
+                spawnOnLoop {
+                    do {
+                        let result = try await pool.query(sql)
+                        outcomes.codes.append("\(name) ok\(result.value(0, "v").map { " " + $0 } ?? "")")
+                    } catch {
+                        outcomes.codes.append("\(name) \(error)")
                     }
+                    if outcomes.codes.count == statements.count { done.resume() }
                 }
             }
-            XCTAssertEqual(outcomes.codes.sorted(), ["behind ok 42", "short ok", "sleeper timedOut"])
         }
+        return outcomes.codes.sorted()
     }
 
     @LoopActor
