@@ -152,11 +152,7 @@ final class DatabasePoolTests: DatabaseTestCase {
     /// A slow PostgreSQL answers quickly instead of letting work pile up: past the bound a statement
     /// fails at once, and each waits at most its deadline.
     func testWaitingWorkIsBoundedAndFailsAtOnceBeyondIt() throws {
-        var settings = DatabasePool.Settings()
-        settings.size = 1
-        settings.statementTimeout = 3
-        try withPool(settings: settings) { pool in
-            try await Self.waitUntilAvailable(pool)
+        try withReadyPool(size: 1, statementTimeout: 3) { pool in
             let tally = Outcomes()
             let started = ContinuousClock.now
             await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
@@ -190,11 +186,7 @@ final class DatabasePoolTests: DatabaseTestCase {
     /// Work that waited past its deadline fails alone: the statement in flight and the connection
     /// are untouched (no reset).
     func testAStatementThatWaitedTooLongFailsAlone() throws {
-        var settings = DatabasePool.Settings()
-        settings.size = 1
-        settings.statementTimeout = 1
-        try withPool(settings: settings) { pool in
-            try await Self.waitUntilAvailable(pool)
+        try withReadyPool(size: 1, statementTimeout: 1) { pool in
             let backend = try await pool.query("SELECT pg_backend_pid() AS pid").value(0, "pid")
             let outcomes = await Self.together(pool, [("a", "SELECT pg_sleep(0.7)"), ("b", "SELECT pg_sleep(0.7)"), ("c", "SELECT 1")])
             // c waited behind a and b; at 1 s it was still waiting (b ran from 0.7 s): it alone failed.
@@ -207,16 +199,23 @@ final class DatabasePoolTests: DatabaseTestCase {
     /// A statement in flight past its deadline resets its connection; the work waiting behind it
     /// moves to another connection instead of failing with it.
     func testWorkWaitingBehindATimedOutStatementMovesOn() throws {
-        var settings = DatabasePool.Settings()
-        settings.size = 2
-        settings.statementTimeout = 0.5
-        try withPool(settings: settings) { pool in
-            try await Self.waitUntilAvailable(pool)
+        try withReadyPool(size: 2, statementTimeout: 0.5) { pool in
             for _ in 0..<100 where !(try await Self.bothConnected(pool)) { try await Task.sleep(for: .milliseconds(20)) }
             // In order: the sleeper takes the first connection, the short one the second, and the
             // last waits behind the sleeper (equal loads: the first connection).
             let outcomes = await Self.together(pool, [("sleeper", "SELECT pg_sleep(3)"), ("short", "SELECT pg_sleep(0.2)"), ("behind", "SELECT 42 AS v")])
             XCTAssertEqual(outcomes, ["behind ok 42", "short ok", "sleeper timedOut"])
+        }
+    }
+
+    /// A pool of `size` connections with this statement timeout, once one connection is up.
+    private func withReadyPool(size: Int, statementTimeout: Double, _ body: @escaping @Sendable @LoopActor (DatabasePool) async throws -> Void) throws {
+        var settings = DatabasePool.Settings()
+        settings.size = size
+        settings.statementTimeout = statementTimeout
+        try withPool(settings: settings) { pool in
+            try await Self.waitUntilAvailable(pool)
+            try await body(pool)
         }
     }
 
