@@ -77,6 +77,8 @@ public struct Configuration: Sendable {
     public var maxDevicesPerAccount: Int
     public var maxGroupsPerAccount: Int
     public var maxGroupMembers: Int
+    /// Calls one caller may start per minute (docs/hooks.md).
+    public var callLimitPerCaller: Int
     /// How long a stop waits for requests in flight and pushes already accepted (docs/xmpp.md).
     public var shutdownGraceSeconds: Int
     public var serverVersion: String

@@ -108,6 +108,7 @@ public struct ConfigurationReader {
             maxDevicesPerAccount: integer("MAX_DEVICES_PER_ACCOUNT", default: 10, range: 1...1000),
             maxGroupsPerAccount: integer("MAX_GROUPS_PER_ACCOUNT", default: 100, range: 1...100_000),
             maxGroupMembers: integer("MAX_GROUP_MEMBERS", default: 500, range: 1...10_000),
+            callLimitPerCaller: integer("CALL_LIMIT_PER_CALLER_PER_MINUTE", default: 30, range: 1...1_000_000),
             shutdownGraceSeconds: integer("SHUTDOWN_GRACE_SECONDS", default: 10, range: 0...3600),
             serverVersion: version("SERVER_VERSION", default: "1.0.0"),
             minClientVersion: version("MIN_CLIENT_VERSION", default: "1.0.0"),

@@ -35,7 +35,8 @@ public enum SIPHookRoutes {
         let reason: String?
     }
 
-    public static func install(on router: inout Router, secret: HookSecret, ha1s: HA1Directory, calls: CallNotifier) {
+    public static func install(on router: inout Router, secret: HookSecret, ha1s: HA1Directory, calls: CallNotifier,
+                               budget: CallBudget) {
         router.add(.GET, "/hooks/sip/ha1", .guarded(by: secret, .adaptive { request in
             let username = request.query("user") ?? "", realm = request.query("realm") ?? ""
             switch ha1s.answerNow(username: username, realm: realm) {
@@ -59,6 +60,7 @@ public enum SIPHookRoutes {
             case .failure(let error): return error.response
             case .success(let valid): call = valid
             }
+            if let wait = budget.spend(call.caller) { return APIError.rateLimited(retryAfterSeconds: wait).response }
             do throws(DatabaseError) {
                 switch try await calls.ring(call) {
                 case .queued(let devices), .alreadyRinging(let devices): return queued(devices, status: 202)

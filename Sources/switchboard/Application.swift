@@ -100,7 +100,8 @@ final class Application {
         var internalRouter = Router()
         HealthRoutes.install(on: &internalRouter, checks: health)
         MetricsRoutes.install(on: &internalRouter, delivery: delivery)
-        SIPHookRoutes.install(on: &internalRouter, secret: HookSecret(configuration.hookSecret), ha1s: ha1s, calls: calls)
+        SIPHookRoutes.install(on: &internalRouter, secret: HookSecret(configuration.hookSecret), ha1s: ha1s, calls: calls,
+                              budget: CallBudget(perMinute: configuration.callLimitPerCaller, now: clock.now))
         let internalServer = HTTPServer(host: configuration.hooksHTTP.host, port: configuration.hooksHTTP.port,
                                         router: internalRouter, refusals: APIError.refusals, logger: logger)
         let server = HTTPServer(host: configuration.http.host, port: configuration.http.port, router: phoneRouter,

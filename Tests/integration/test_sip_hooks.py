@@ -242,3 +242,18 @@ def test_a_dead_voip_token_is_cleared_without_touching_the_message_token(switchb
         "messages still reach the phone"
     r = hook(switchboard, "POST", "call", secret, json=call_body(callee))
     assert r.status_code == 404 and r.json()["error"]["code"] == "callee_unreachable", "no call push to a dead PushKit token"
+
+
+def test_a_caller_dialling_in_a_loop_gets_429(switchboard, secret):
+    """CALL_LIMIT_PER_CALLER_PER_MINUTE: one account cannot fill the push queues with calls; Kamailio
+    turns the 429 into 480 for that caller only."""
+    from conftest import restart_with
+    restart_with(switchboard, CALL_LIMIT_PER_CALLER_PER_MINUTE="3")
+    try:
+        statuses = [hook(switchboard, "POST", "call", secret, json=call_body("somebody", caller="dialler")).status_code for _ in range(4)]
+        assert statuses == [404, 404, 404, 429], statuses
+        r = hook(switchboard, "POST", "call", secret, json=call_body("somebody", caller="dialler"))
+        assert r.status_code == 429 and r.json()["error"]["code"] == "rate_limited" and int(r.headers["Retry-After"]) >= 1
+        assert hook(switchboard, "POST", "call", secret, json=call_body("somebody", caller="someone-else")).status_code == 404
+    finally:
+        restart_with(switchboard, CALL_LIMIT_PER_CALLER_PER_MINUTE="100000")
