@@ -129,6 +129,21 @@ def restart_with(switchboard, **env):
     wait_ready(switchboard.url)
 
 
+def wait_registration_works(switchboard, timeout: float = 30) -> None:
+    """After PostgreSQL restarted, ejabberd reconnects to it on its own schedule: /readyz cannot see
+    that, so a test that restarted PostgreSQL waits until a registration goes through end to end,
+    leaving the stack as healthy as it found it."""
+    import uuid
+    deadline = time.monotonic() + timeout
+    while True:
+        r = requests.post(f"{switchboard.url}/api/v1/account/register",
+                          json={"username": f"w{uuid.uuid4().hex[:10]}", "password": "a long enough password"}, timeout=10)
+        if r.status_code == 201:
+            return
+        assert time.monotonic() < deadline, f"registration still fails after PostgreSQL's restart: {r.text}"
+        time.sleep(0.2)
+
+
 def wait_ready(url: str, timeout: float = 15) -> float:
     """Seconds until /readyz answers 200."""
     started = time.monotonic()

@@ -3,7 +3,7 @@ import time
 
 import requests
 
-from conftest import wait_ready
+from conftest import wait_ready, wait_registration_works
 
 
 def test_migrations_are_recorded_once(switchboard, postgres):
@@ -62,6 +62,7 @@ def test_server_stays_up_while_postgres_is_down_and_recovers(switchboard, postgr
     recovered = wait_ready(url, timeout=10)
     print(f"readyz back {recovered:.3f} s after PostgreSQL accepted connections again")
     assert recovered < 2.0
+    wait_registration_works(switchboard)
 
 
 def test_a_frozen_database_answers_503_within_the_deadline_and_recovers(switchboard, postgres, account):
@@ -99,3 +100,4 @@ def test_a_frozen_database_answers_503_within_the_deadline_and_recovers(switchbo
     r = requests.get(f"{switchboard.hooks_url}/hooks/sip/ha1", params={"user": "nobody-" + uuid.uuid4().hex[:6], "realm": "example.com"},
                      headers=secret, timeout=10)
     assert r.status_code == 404 and r.json()["error"]["code"] == "unknown_user", r.text
+    wait_registration_works(switchboard)

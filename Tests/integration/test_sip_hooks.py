@@ -228,6 +228,8 @@ def test_hooks_answer_503_at_once_while_the_database_is_down(switchboard, secret
         postgres.start()
     wait_ready(switchboard.url, timeout=10)
     assert hook(switchboard, "POST", "call", secret, json=call_body("somebody")).status_code == 404
+    from conftest import wait_registration_works
+    wait_registration_works(switchboard)
 
 
 def test_a_dead_voip_token_is_cleared_without_touching_the_message_token(switchboard, secret, fake_apns, postgres):
