@@ -27,6 +27,19 @@ public final class HTTPServer: Service {
         /// A connection idle (or stalled mid-request) this long is closed.
         public var idleTimeoutSeconds: UInt32 = 30
         public init() {}
+
+        /// The limits of a public and an internal listener that fit a process allowed `fileLimit`
+        /// descriptors, keeping `reserved` of them for everything else (database, streams, provider
+        /// connections, timers): a server that ran out of descriptors would fail far from the
+        /// connection that took the last one. The internal listener (Kamailio) keeps up to 256; the
+        /// public one takes at most 10,000 of the rest.
+        public static func fitting(fileLimit: Int, reserved: Int = 256) -> (public: Limits, internal: Limits) {
+            let available = max(0, fileLimit - reserved)
+            var internalLimits = Limits(), publicLimits = Limits()
+            internalLimits.connectionLimit = UInt32(max(8, min(256, available / 4)))
+            publicLimits.connectionLimit = UInt32(max(8, min(10_000, available - Int(internalLimits.connectionLimit))))
+            return (publicLimits, internalLimits)
+        }
     }
 
     private let host: String

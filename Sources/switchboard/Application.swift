@@ -102,10 +102,11 @@ final class Application {
         MetricsRoutes.install(on: &internalRouter, delivery: delivery)
         SIPHookRoutes.install(on: &internalRouter, secret: HookSecret(configuration.hookSecret), ha1s: ha1s, calls: calls,
                               budget: CallBudget(perMinute: configuration.callLimitPerCaller, now: clock.now))
+        let connections = HTTPServer.Limits.fitting(fileLimit: Startup.fileLimit())
         let internalServer = HTTPServer(host: configuration.hooksHTTP.host, port: configuration.hooksHTTP.port,
-                                        router: internalRouter, refusals: APIError.refusals, logger: logger)
+                                        router: internalRouter, limits: connections.internal, refusals: APIError.refusals, logger: logger)
         let server = HTTPServer(host: configuration.http.host, port: configuration.http.port, router: phoneRouter,
-                                refusals: APIError.refusals, logger: logger)
+                                limits: connections.public, refusals: APIError.refusals, logger: logger)
 
         // Started in this order, drained and stopped in reverse: the public listener first, then the
         // internal one (its last call hooks may still queue pushes), then the app server (publishes

@@ -44,6 +44,13 @@ enum Startup {
         _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
     }
 
+    /// The descriptors this process may open (after ``raiseFileLimit()``).
+    static func fileLimit() -> Int {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 1 << 20 }
+        return Int(clamping: limit.rlim_cur)
+    }
+
     /// Runs `handler` once on the loop on SIGTERM or SIGINT.
     static func onTermination(_ handler: @escaping @Sendable () -> Void) {
         for signalNumber in [SIGTERM, SIGINT] {

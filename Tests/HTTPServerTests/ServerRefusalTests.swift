@@ -15,3 +15,16 @@ final class ServerRefusalTests: XCTestCase {
         }
     }
 }
+
+/// The listeners' connection limits follow the descriptors the process may open (issue 12, item 2).
+final class ConnectionLimitTests: XCTestCase {
+    func testLimitsFitTheFileLimit() {
+        let roomy = HTTPServer.Limits.fitting(fileLimit: 1 << 20)
+        XCTAssertEqual([roomy.public.connectionLimit, roomy.internal.connectionLimit], [10_000, 256])
+        let small = HTTPServer.Limits.fitting(fileLimit: 1024)
+        XCTAssertEqual([small.public.connectionLimit, small.internal.connectionLimit], [576, 192])
+        XCTAssertLessThanOrEqual(Int(small.public.connectionLimit + small.internal.connectionLimit) + 256, 1024, "the reserve stays free")
+        let tiny = HTTPServer.Limits.fitting(fileLimit: 100)
+        XCTAssertEqual([tiny.public.connectionLimit, tiny.internal.connectionLimit], [8, 8], "never zero: the server still answers someone")
+    }
+}
