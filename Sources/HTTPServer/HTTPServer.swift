@@ -26,6 +26,11 @@ public final class HTTPServer: Service {
         public var connectionMemoryBytes = 16 * 1024
         /// A connection idle (or stalled mid-request) this long is closed.
         public var idleTimeoutSeconds: UInt32 = 30
+        /// A route that has not answered this long after its request arrived whole is answered for it
+        /// (503, ``ServerRefusal/timedOut``) and its connection goes back to MHD; whatever the route
+        /// answers later is dropped. Routes bound their own I/O (5 s per statement or IQ): this is the
+        /// net under them, so no suspended connection is held forever.
+        public var requestDeadlineSeconds = 30.0
         public init() {}
 
         /// The limits of a public and an internal listener that fit a process allowed `fileLimit`
@@ -138,6 +143,8 @@ public final class HTTPServer: Service {
         guard let daemon else { return }
         self.daemon = nil
         timer?.disarm()
+        deadlineTimer?.disarm()
+        suspendedExchanges = [:]
         let box = LoopBound(daemon)
         epoll?.close { MHD_stop_daemon(box.value) }
         epoll = nil
@@ -199,13 +206,68 @@ public final class HTTPServer: Service {
             exchange.started = true
             MHD_suspend_connection(connection)
             let suspended = LoopBound(connection)
+            watchDeadline(of: exchange, suspended)
             spawnOnLoop { [self] in
-                exchange.response = await work()
+                let response = await work()
+                guard exchange.response == nil, daemon != nil else { return }  // the deadline answered for it
+                suspendedExchanges[ObjectIdentifier(exchange)] = nil
+                exchange.response = response
                 MHD_resume_connection(suspended.value)
                 self.run()
             }
             return MHD_Result.YES
         }
+    }
+
+    /// A suspended request waiting for its route, and when the server answers for it.
+    private struct Suspended {
+        let exchange: Exchange
+        let connection: LoopBound<OpaquePointer>
+        let due: ContinuousClock.Instant
+    }
+    /// Every request whose route is still running, by exchange.
+    private var suspendedExchanges: [ObjectIdentifier: Suspended] = [:]
+    /// One timer for all of them (not a timer descriptor per request), firing at the earliest due
+    /// time but at most every quarter second, so a sweep over the table stays cheap.
+    private var deadlineTimer: LoopTimer?
+    private var deadlineTimerArmed = false
+
+    private func watchDeadline(of exchange: Exchange, _ connection: LoopBound<OpaquePointer>) {
+        let due = ContinuousClock.now + .seconds(limits.requestDeadlineSeconds)
+        suspendedExchanges[ObjectIdentifier(exchange)] = Suspended(exchange: exchange, connection: connection, due: due)
+        if !deadlineTimerArmed { armDeadlineTimer(for: due) }
+    }
+
+    private func armDeadlineTimer(for due: ContinuousClock.Instant) {
+        if deadlineTimer == nil {
+            deadlineTimer = LoopTimer { [weak self] in LoopActor.assumeIsolated { self?.answerOverdueRequests() } }
+        }
+        let wait = ContinuousClock.now.duration(to: due)
+        let seconds = Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18
+        deadlineTimer?.schedule(after: max(seconds, 0.25))
+        deadlineTimerArmed = true
+    }
+
+    /// Answers every overdue request with ``ServerRefusal/timedOut`` and hands its connection back to
+    /// MHD; the route's own answer, when it comes, is dropped.
+    private func answerOverdueRequests() {
+        deadlineTimerArmed = false
+        guard daemon != nil else { return }
+        let now = ContinuousClock.now
+        var next: ContinuousClock.Instant?
+        for (key, waiting) in suspendedExchanges {
+            guard waiting.due <= now else {
+                next = min(next ?? waiting.due, waiting.due)
+                continue
+            }
+            suspendedExchanges[key] = nil
+            guard waiting.exchange.response == nil else { continue }
+            logger.warning("request timed out", metadata: ["path": "\(waiting.exchange.path)"])
+            waiting.exchange.response = refusals(.timedOut)
+            MHD_resume_connection(waiting.connection.value)
+        }
+        if let next { armDeadlineTimer(for: next) }
+        run()
     }
 
     /// Headers are in. A request with a body, or for a deferred route, gets an ``Exchange`` to collect

@@ -9,6 +9,8 @@ public enum ServerRefusal: Sendable, Equatable {
     case payloadTooLarge(limit: Int)
     /// The server lost track of a request (never expected).
     case internalError
+    /// The route did not answer within ``HTTPServer/Limits/requestDeadlineSeconds``.
+    case timedOut
 
     public typealias Responder = @Sendable (ServerRefusal) -> HTTPResponse
 
@@ -19,6 +21,7 @@ public enum ServerRefusal: Sendable, Equatable {
         case .methodNotAllowed(let allowed): return HTTPResponse(status: 405, headers: [("Allow", allowed.map(\.rawValue).joined(separator: ", "))])
         case .payloadTooLarge: return HTTPResponse(status: 413, headers: [("Connection", "close")])
         case .internalError: return HTTPResponse(status: 500)
+        case .timedOut: return HTTPResponse(status: 503, headers: [("Retry-After", "1")])
         }
     }
 }

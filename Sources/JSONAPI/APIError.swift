@@ -68,6 +68,10 @@ public struct APIError: Error, Sendable, Equatable {
         headers: [("Retry-After", "1")])
 
     public static let internalError = APIError(status: 500, code: "internal_error", message: "Something went wrong on our side.")
+
+    public static let requestTimedOut = APIError(
+        status: 503, code: "timed_out", message: "The request took too long; try again shortly.",
+        headers: [("Retry-After", "1")])
 }
 
 extension APIError {
@@ -89,6 +93,7 @@ extension APIError {
         case .methodNotAllowed(let allowed): self = .methodNotAllowed(allow: allowed)
         case .payloadTooLarge: self = .payloadTooLarge
         case .internalError: self = .internalError
+        case .timedOut: self = .requestTimedOut
         }
     }
 

@@ -10,7 +10,8 @@ final class ServerRefusalTests: XCTestCase {
                        HTTPResponse(status: 405, headers: [("Allow", "GET, POST")]))
         XCTAssertEqual(ServerRefusal.plainText(.payloadTooLarge(limit: 65536)), HTTPResponse(status: 413, headers: [("Connection", "close")]))
         XCTAssertEqual(ServerRefusal.plainText(.internalError).status, 500)
-        for refusal in [ServerRefusal.notFound, .methodNotAllowed(allowed: [.GET]), .payloadTooLarge(limit: 1), .internalError] {
+        XCTAssertEqual(ServerRefusal.plainText(.timedOut), HTTPResponse(status: 503, headers: [("Retry-After", "1")]))
+        for refusal in [ServerRefusal.notFound, .methodNotAllowed(allowed: [.GET]), .payloadTooLarge(limit: 1), .internalError, .timedOut] {
             XCTAssertTrue(ServerRefusal.plainText(refusal).body.isEmpty)
         }
     }

@@ -1,0 +1,71 @@
+import Codecs
+import Foundation
+import HTTPServer
+import JSONAPI
+import Logging
+import Loop
+import XCTest
+
+/// A route that never answers does not hold its connection forever (issue 12, item 2): the server
+/// answers 503 `timed_out` for it at the deadline, keeps the connection, and drops the late answer.
+final class RequestDeadlineTests: XCTestCase {
+    nonisolated(unsafe) private static var server: HTTPServer?
+    nonisolated(unsafe) private static var port: UInt16 = 0
+
+    override class func setUp() {
+        var router = Router()
+        router.add(.GET, "/sleep/{ms}", .deferred { request in
+            let ms = Int(request.pathParameters["ms"] ?? "0") ?? 0
+            try? await Task.sleep(for: .milliseconds(ms))
+            return .json(.object([("slept", .int(ms))]))
+        })
+        var limits = HTTPServer.Limits()
+        limits.requestDeadlineSeconds = 0.3
+        EventLoop.queue.sync {
+            LoopActor.assumeIsolated {
+                let s = HTTPServer(host: "127.0.0.1", port: 0, router: router, limits: limits, refusals: APIError.refusals, logger: Logger(label: "test"))
+                try! s.start()
+                server = s
+                port = s.port
+            }
+        }
+    }
+
+    override class func tearDown() {
+        EventLoop.queue.sync { LoopActor.assumeIsolated { server?.stop() } }
+    }
+
+    func testARouteOverTheDeadlineIsAnswered503AndTheConnectionKeepsServing() throws {
+        let c = try TestClient(port: Self.port)
+        let late = try c.request("GET", "/sleep/800")
+        XCTAssertEqual(late.status, 503)
+        XCTAssertEqual(late.errorCode, "timed_out")
+        XCTAssertEqual(late.headers["retry-after"], "1")
+        // Let the route's own answer arrive (and be dropped) before the next request on this connection.
+        Thread.sleep(forTimeInterval: 0.8)
+        let next = try c.request("GET", "/sleep/10")
+        XCTAssertEqual(next.status, 200)
+        XCTAssertEqual(next.json?["slept"] as? Int, 10, "the next request gets its own answer, not the dropped one")
+    }
+
+    func testRoutesWithinTheDeadlineAreUntouched() throws {
+        let c = try TestClient(port: Self.port)
+        for _ in 0..<20 {
+            XCTAssertEqual(try c.request("GET", "/sleep/5").status, 200)
+        }
+    }
+
+    func testManyOverdueRequestsAreAllAnswered() throws {
+        let group = DispatchGroup()
+        let statuses = LockedArray()
+        for _ in 0..<30 {
+            group.enter()
+            Thread.detachNewThread {
+                statuses.append((try? TestClient(port: Self.port).request("GET", "/sleep/2000").status) ?? -1)
+                group.leave()
+            }
+        }
+        group.wait()
+        XCTAssertEqual(statuses.values, Array(repeating: 503, count: 30))
+    }
+}
