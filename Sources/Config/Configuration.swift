@@ -28,6 +28,9 @@ public struct Configuration: Sendable {
     public var http: Endpoint
     /// The internal listener: Kamailio's hooks, `/metrics`, `/healthz`, `/readyz` (docs/hooks.md).
     public var hooksHTTP: Endpoint
+    /// Open connections at once from one client address on the public listener; 0 for no limit
+    /// (behind a load balancer or proxy, where every client has its address).
+    public var httpConnectionsPerAddress: Int
     /// libpq URI or conninfo; may hold a password, so log only ``DatabaseAddress/redacted(_:)``.
     public var databaseURL: String
     public var ejabberdDatabaseURL: String
@@ -77,6 +80,8 @@ public struct Configuration: Sendable {
     public var maxDevicesPerAccount: Int
     public var maxGroupsPerAccount: Int
     public var maxGroupMembers: Int
+    /// Member names one account may have looked up per hour (group create and add members).
+    public var memberLookupsPerAccount: Int
     /// Calls one caller may start per minute (docs/hooks.md).
     public var callLimitPerCaller: Int
     /// How long a stop waits for requests in flight and pushes already accepted (docs/xmpp.md).

@@ -26,6 +26,10 @@ public final class HTTPServer: Service {
         public var connectionMemoryBytes = 16 * 1024
         /// A connection idle (or stalled mid-request) this long is closed.
         public var idleTimeoutSeconds: UInt32 = 30
+        /// Open connections at once from one client address, 0 for no limit; past it MHD refuses new
+        /// ones from that address, so one host cannot take every slot. Off behind a load balancer or
+        /// proxy, where every client has the proxy's address.
+        public var connectionsPerAddress: UInt32 = 0
         /// A route that has not answered this long after its request arrived whole is answered for it
         /// (503, ``ServerRefusal/timedOut``) and its connection goes back to MHD; whatever the route
         /// answers later is dropped. Routes bound their own I/O (5 s per statement or IQ): this is the
@@ -97,7 +101,7 @@ public final class HTTPServer: Service {
             connection_limit: limits.connectionLimit,
             connection_memory_limit: limits.connectionMemoryBytes,
             connection_timeout_s: limits.idleTimeoutSeconds,
-            per_ip_connection_limit: 0)  // clients may all come through one load balancer
+            per_ip_connection_limit: limits.connectionsPerAddress)
         let started = address.withSockaddr { shim_mhd_start($0, mhdLimits, accessHandler, completedHandler, logHandler, context) }
         guard let started else { throw StartError.cannotListen(host, port) }
         daemon = started

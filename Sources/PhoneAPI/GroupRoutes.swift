@@ -15,10 +15,11 @@ public enum GroupRoutes {
         let members: [String]
     }
 
-    public static func install(on router: inout Router, groups: GroupService, auth: BearerAuthenticator) {
+    public static func install(on router: inout Router, groups: GroupService, lookups: MemberLookupBudget, auth: BearerAuthenticator) {
         router.add(.POST, "/api/v1/groups/create", .authenticatedDeferred(auth) { request, jid in
             await withBody(Create.self, request) { body in
-                respond(await groups.create(owner: jid, name: body.name, members: body.members ?? []), status: 201)
+                if let wait = lookups.spend(body.members?.count ?? 0, by: jid) { return APIError.rateLimited(retryAfterSeconds: wait).response }
+                return respond(await groups.create(owner: jid, name: body.name, members: body.members ?? []), status: 201)
             }
         })
         router.add(.GET, "/api/v1/groups/{jid}", .authenticatedDeferred(auth) { request, jid in
@@ -26,7 +27,8 @@ public enum GroupRoutes {
         })
         router.add(.POST, "/api/v1/groups/{jid}/members", .authenticatedDeferred(auth) { request, jid in
             await withBody(Members.self, request) { body in
-                respond(await groups.addMembers(caller: jid, room: request.pathParameters["jid"] ?? "", members: body.members))
+                if let wait = lookups.spend(body.members.count, by: jid) { return APIError.rateLimited(retryAfterSeconds: wait).response }
+                return respond(await groups.addMembers(caller: jid, room: request.pathParameters["jid"] ?? "", members: body.members))
             }
         })
         router.add(.DELETE, "/api/v1/groups/{jid}/members", .authenticatedDeferred(auth) { request, jid in

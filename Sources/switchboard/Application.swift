@@ -94,7 +94,8 @@ final class Application {
             registerPerAddressPerHour: configuration.registerLimitPerAddress,
             passwordChangesPerAccountPerHour: configuration.passwordLimitPerAccount, now: clock.now)
         AccountRoutes.install(on: &phoneRouter, accounts: accounts, limits: limits, auth: auth)
-        GroupRoutes.install(on: &phoneRouter, groups: groups, auth: auth)
+        GroupRoutes.install(on: &phoneRouter, groups: groups,
+                            lookups: MemberLookupBudget(perHour: configuration.memberLookupsPerAccount, now: clock.now), auth: auth)
         PushRoutes.install(on: &phoneRouter, registrations: registry, pushJID: configuration.pushComponentDomain,
                            appIDs: configuration.appIDs, auth: auth)
         var internalRouter = Router()
@@ -102,7 +103,8 @@ final class Application {
         MetricsRoutes.install(on: &internalRouter, delivery: delivery)
         SIPHookRoutes.install(on: &internalRouter, secret: HookSecret(configuration.hookSecret), ha1s: ha1s, calls: calls,
                               budget: CallBudget(perMinute: configuration.callLimitPerCaller, now: clock.now))
-        let connections = HTTPServer.Limits.fitting(fileLimit: Startup.fileLimit())
+        var connections = HTTPServer.Limits.fitting(fileLimit: Startup.fileLimit())
+        connections.public.connectionsPerAddress = UInt32(configuration.httpConnectionsPerAddress)
         let internalServer = HTTPServer(host: configuration.hooksHTTP.host, port: configuration.hooksHTTP.port,
                                         router: internalRouter, limits: connections.internal, refusals: APIError.refusals, logger: logger)
         let server = HTTPServer(host: configuration.http.host, port: configuration.http.port, router: phoneRouter,

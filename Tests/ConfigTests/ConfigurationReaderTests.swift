@@ -28,6 +28,8 @@ final class ConfigurationReaderTests: XCTestCase {
         XCTAssertEqual(c.hooksHTTP, .init(host: "127.0.0.1", port: 8444), "the internal listener is on loopback unless told otherwise")
         XCTAssertEqual(c.shutdownGraceSeconds, 10)
         XCTAssertEqual([c.maxDevicesPerAccount, c.maxGroupsPerAccount, c.maxGroupMembers], [10, 100, 500])
+        XCTAssertEqual(c.memberLookupsPerAccount, 2000)
+        XCTAssertEqual(c.httpConnectionsPerAddress, 256)
         XCTAssertEqual(c.xmppDomain, "example.com")
         XCTAssertEqual(c.mucDomain, "conference.example.com")
         XCTAssertEqual(c.adminComponentDomain, "gateway.example.com")
@@ -112,10 +114,13 @@ final class ConfigurationReaderTests: XCTestCase {
         env["DATABASE_URL"] = "postgresql://[broken"
         env["APNS_URL"] = "ftp://apple"
         env["EJABBERD_DATABASE_URL"] = "host='unterminated"
+        env["HTTP_CONNECTIONS_PER_ADDRESS"] = "-1"
+        env["MEMBER_LOOKUPS_PER_ACCOUNT_PER_HOUR"] = "0"
         let found = problems(env)
         XCTAssertEqual(Set(found.map(\.variable)), [
             "HTTP_PORT", "XMPP_PORT", "XMPP_DOMAIN", "XMPP_WS_URL", "TURN_TTL", "TURN_URIS", "CALL_RING_SECONDS",
             "SERVER_VERSION", "SWITCHBOARD_ENV", "DATABASE_URL", "APNS_URL", "EJABBERD_DATABASE_URL",
+            "HTTP_CONNECTIONS_PER_ADDRESS", "MEMBER_LOOKUPS_PER_ACCOUNT_PER_HOUR",
         ])
         XCTAssertTrue(found.allSatisfy { !$0.fix.isEmpty && $0.description.hasPrefix($0.variable + ": ") })
     }

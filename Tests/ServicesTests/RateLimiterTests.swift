@@ -17,4 +17,14 @@ final class RateLimiterTests: XCTestCase {
         XCTAssertNil(limiter.attempt("alice", now: 1000))
         XCTAssertNotNil(limiter.attempt("alice", now: 1000))
     }
+
+    func testACostSpendsThatManyAndIsCappedAtTheBurst() {
+        var limiter = RateLimiter(burst: 10, per: 1)
+        XCTAssertNil(limiter.attempt("alice", cost: 7, now: 0))
+        XCTAssertEqual(limiter.attempt("alice", cost: 4, now: 0), 1, "3 left: one more second for 4")
+        XCTAssertNil(limiter.attempt("alice", cost: 3, now: 0))
+        XCTAssertEqual(limiter.attempt("alice", cost: 1_000, now: 0), 10, "more than the burst waits for a full bucket")
+        XCTAssertNil(limiter.attempt("alice", cost: 1_000, now: 10), "and is then allowed, spending the whole burst")
+        XCTAssertNotNil(limiter.attempt("alice", now: 10))
+    }
 }

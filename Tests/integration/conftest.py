@@ -113,6 +113,7 @@ def production_environment(database_url: str, turn_secret: str, ejabberd_databas
         "LOGIN_LIMIT_PER_ADDRESS_PER_MINUTE": "100000", "REGISTER_LIMIT_PER_ADDRESS_PER_HOUR": "100000",
         # Most tests call from one caller; test_sip_hooks checks the budget on an instance of its own.
         "CALL_LIMIT_PER_CALLER_PER_MINUTE": "100000",
+        "MEMBER_LOOKUPS_PER_ACCOUNT_PER_HOUR": "1000000",
     }
 
 

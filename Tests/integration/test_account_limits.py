@@ -54,3 +54,29 @@ def test_devices_groups_and_members_past_their_limits(switchboard, postgres, fak
         assert requests.post(f"{url}/{room}/members", json={"members": [jids[2]]}, headers=auth(user)).status_code == 200
     finally:
         restart_with(switchboard, MAX_DEVICES_PER_ACCOUNT=None, MAX_GROUPS_PER_ACCOUNT=None, MAX_GROUP_MEMBERS=None)
+
+
+def test_member_lists_spend_a_lookup_budget(switchboard):
+    """Security review L10: `invalid_member` versus 201 tells whether names are accounts, so every
+    name looked up spends the account's hourly budget; past it, 429 and nothing changes."""
+    restart_with(switchboard, MEMBER_LOOKUPS_PER_ACCOUNT_PER_HOUR="3")
+    try:
+        url = f"{switchboard.url}/api/v1/groups"
+        owner, other = new_account(switchboard.url), new_account(switchboard.url)
+        friends = [new_account(switchboard.url)["jid"] for _ in range(2)]
+        first = requests.post(f"{url}/create", json={"name": "one", "members": friends}, headers=auth(owner))
+        assert first.status_code == 201, first.text
+        room = first.json()["jid"]
+        probe = ["nobody-" + uuid.uuid4().hex[:8] + "@" + owner["jid"].split("@")[1]] * 2
+        r = requests.post(f"{url}/{room}/members", json={"members": probe}, headers=auth(owner))
+        assert r.status_code == 429 and r.json()["error"]["code"] == "rate_limited", r.text
+        assert int(r.headers["Retry-After"]) > 0
+        assert sorted(requests.get(f"{url}/{room}", headers=auth(owner)).json()["members"]) == sorted(friends), "nothing changed"
+        r = requests.post(f"{url}/create", json={"name": "two", "members": probe[:1] * 2}, headers=auth(owner))
+        assert r.status_code == 429, r.text
+        # A list without names costs nothing; another account has its own budget.
+        assert requests.post(f"{url}/create", json={"name": "empty"}, headers=auth(owner)).status_code == 201
+        r = requests.post(f"{url}/create", json={"name": "theirs", "members": probe[:1]}, headers=auth(other))
+        assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_member", r.text
+    finally:
+        restart_with(switchboard, MEMBER_LOOKUPS_PER_ACCOUNT_PER_HOUR="1000000")

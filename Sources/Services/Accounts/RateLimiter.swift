@@ -13,17 +13,19 @@ public struct RateLimiter: Sendable {
         self.interval = interval
     }
 
-    /// Spends one attempt for `key`; nil when allowed, else the seconds until the next one is.
-    public mutating func attempt(_ key: String, now: Double) -> Int? {
+    /// Spends `cost` attempts (one by default; more than `burst` counts as `burst`) for `key`: nil when
+    /// allowed, else the seconds until that many are.
+    public mutating func attempt(_ key: String, cost: Int = 1, now: Double) -> Int? {
+        let cost = Double(min(max(cost, 1), Int(burst)))
         sweep(now)
         var bucket = buckets[key] ?? (burst, now)
         bucket.tokens = min(burst, bucket.tokens + (now - bucket.updated) / interval)
         bucket.updated = now
-        guard bucket.tokens >= 1 else {
+        guard bucket.tokens >= cost else {
             buckets[key] = bucket
-            return max(1, Int(((1 - bucket.tokens) * interval).rounded(.up)))
+            return max(1, Int(((cost - bucket.tokens) * interval).rounded(.up)))
         }
-        bucket.tokens -= 1
+        bucket.tokens -= cost
         buckets[key] = bucket
         return nil
     }
