@@ -17,6 +17,7 @@ struct MHD_Daemon *shim_mhd_start(const struct sockaddr *addr,
                                   struct shim_mhd_limits limits,
                                   MHD_AccessHandlerCallback handler,
                                   MHD_RequestCompletedCallback completed,
+                                  MHD_NotifyConnectionCallback notify,
                                   shim_mhd_log_callback log, void *cls) {
     shim_log_target.log = log;
     shim_log_target.cls = cls;
@@ -34,6 +35,7 @@ struct MHD_Daemon *shim_mhd_start(const struct sockaddr *addr,
                             MHD_OPTION_PER_IP_CONNECTION_LIMIT, limits.per_ip_connection_limit,
                             MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024,
                             MHD_OPTION_NOTIFY_COMPLETED, completed, cls,
+                            MHD_OPTION_NOTIFY_CONNECTION, notify, cls,
                             MHD_OPTION_END);
 }
 
@@ -54,4 +56,10 @@ int shim_mhd_client_address(struct MHD_Connection *connection, char *out, size_t
     const void *raw = addr->sa_family == AF_INET6 ? (const void *)&((const struct sockaddr_in6 *)addr)->sin6_addr
                                                   : (const void *)&((const struct sockaddr_in *)addr)->sin_addr;
     return inet_ntop(addr->sa_family, raw, out, (socklen_t)capacity) ? 0 : -1;
+}
+
+int shim_mhd_shutdown_connection(struct MHD_Connection *connection) {
+    const union MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (!info) return -1;
+    return shutdown(info->connect_fd, SHUT_RDWR);
 }

@@ -35,6 +35,11 @@ public final class HTTPServer: Service {
         /// answers later is dropped. Routes bound their own I/O (5 s per statement or IQ): this is the
         /// net under them, so no suspended connection is held forever.
         public var requestDeadlineSeconds = 30.0
+        /// A request must arrive whole (request line, headers and body) this long after its
+        /// connection opened or the previous answer on it went out; else the connection is shut.
+        /// MHD's own timeout counts only idle time, so a client sending a byte every few seconds
+        /// (slowloris) would otherwise hold its connection forever.
+        public var requestReadSeconds = 30.0
         public init() {}
 
         /// The limits of a public and an internal listener that fit a process allowed `fileLimit`
@@ -102,7 +107,7 @@ public final class HTTPServer: Service {
             connection_memory_limit: limits.connectionMemoryBytes,
             connection_timeout_s: limits.idleTimeoutSeconds,
             per_ip_connection_limit: limits.connectionsPerAddress)
-        let started = address.withSockaddr { shim_mhd_start($0, mhdLimits, accessHandler, completedHandler, logHandler, context) }
+        let started = address.withSockaddr { shim_mhd_start($0, mhdLimits, accessHandler, completedHandler, connectionHandler, logHandler, context) }
         guard let started else { throw StartError.cannotListen(host, port) }
         daemon = started
         self.port = shim_mhd_bound_port(started)
@@ -149,6 +154,7 @@ public final class HTTPServer: Service {
         timer?.disarm()
         deadlineTimer?.disarm()
         suspendedExchanges = [:]
+        openConnections = [:]
         let box = LoopBound(daemon)
         epoll?.close { MHD_stop_daemon(box.value) }
         epoll = nil
@@ -195,6 +201,7 @@ public final class HTTPServer: Service {
             uploadData.map { exchange.body.append(contentsOf: UnsafeRawBufferPointer(start: $0, count: size)) }
             return MHD_Result.YES
         }
+        stopsReading(connection)  // the request is in whole
         if let response = exchange.response { return queue(response, on: connection) }
         guard !exchange.started else { return MHD_Result.YES }
         return perform(exchange.dispatch(refusals), for: exchange, on: connection)
@@ -231,31 +238,58 @@ public final class HTTPServer: Service {
     }
     /// Every request whose route is still running, by exchange.
     private var suspendedExchanges: [ObjectIdentifier: Suspended] = [:]
-    /// One timer for all of them (not a timer descriptor per request), firing at the earliest due
-    /// time but at most every quarter second, so a sweep over the table stays cheap.
+    /// Every open connection (from MHD's "started" to its "closed" notice), with the time by which
+    /// its request must be in whole, nil while it is not reading one. Only connections listed here
+    /// are ever shut, so a notice MHD sends after closing cannot reach a freed connection.
+    private var openConnections: [OpaquePointer: ContinuousClock.Instant?] = [:]
+    /// One timer for all deadlines (not a timer descriptor per request), firing at the earliest due
+    /// time but at most every quarter second, so a sweep over the tables stays cheap.
     private var deadlineTimer: LoopTimer?
-    private var deadlineTimerArmed = false
+    private var deadlineTimerDue: ContinuousClock.Instant?
 
     private func watchDeadline(of exchange: Exchange, _ connection: LoopBound<OpaquePointer>) {
         let due = ContinuousClock.now + .seconds(limits.requestDeadlineSeconds)
         suspendedExchanges[ObjectIdentifier(exchange)] = Suspended(exchange: exchange, connection: connection, due: due)
-        if !deadlineTimerArmed { armDeadlineTimer(for: due) }
+        armDeadlineTimer(for: due)
+    }
+
+    func connectionOpened(_ connection: OpaquePointer) {
+        openConnections[connection] = .some(nil)
+        startsReading(connection)
+    }
+
+    /// A connection opened, or answered its request and may carry another. A "completed" notice
+    /// for a connection already closed finds it unlisted and is ignored.
+    func startsReading(_ connection: OpaquePointer) {
+        guard daemon != nil, openConnections[connection] != nil else { return }
+        let due = ContinuousClock.now + .seconds(limits.requestReadSeconds)
+        openConnections[connection] = .some(due)
+        armDeadlineTimer(for: due)
+    }
+
+    func connectionClosed(_ connection: OpaquePointer) { openConnections[connection] = nil }
+
+    /// The request on `connection` is in whole: its read deadline no longer applies.
+    func stopsReading(_ connection: OpaquePointer) {
+        if openConnections[connection] != nil { openConnections[connection] = .some(nil) }
     }
 
     private func armDeadlineTimer(for due: ContinuousClock.Instant) {
+        if let armed = deadlineTimerDue, armed <= due { return }
         if deadlineTimer == nil {
-            deadlineTimer = LoopTimer { [weak self] in LoopActor.assumeIsolated { self?.answerOverdueRequests() } }
+            deadlineTimer = LoopTimer { [weak self] in LoopActor.assumeIsolated { self?.enforceDeadlines() } }
         }
         let wait = ContinuousClock.now.duration(to: due)
-        let seconds = Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18
-        deadlineTimer?.schedule(after: max(seconds, 0.25))
-        deadlineTimerArmed = true
+        let seconds = max(Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18, 0.25)
+        deadlineTimer?.schedule(after: seconds)
+        deadlineTimerDue = ContinuousClock.now + .seconds(seconds)
     }
 
     /// Answers every overdue request with ``ServerRefusal/timedOut`` and hands its connection back to
-    /// MHD; the route's own answer, when it comes, is dropped.
-    private func answerOverdueRequests() {
-        deadlineTimerArmed = false
+    /// MHD (the route's own answer, when it comes, is dropped), and shuts every connection whose
+    /// request has not arrived whole in time.
+    private func enforceDeadlines() {
+        deadlineTimerDue = nil
         guard daemon != nil else { return }
         let now = ContinuousClock.now
         var next: ContinuousClock.Instant?
@@ -269,6 +303,16 @@ public final class HTTPServer: Service {
             logger.warning("request timed out", metadata: ["path": "\(waiting.exchange.path)"])
             waiting.exchange.response = refusals(.timedOut)
             MHD_resume_connection(waiting.connection.value)
+        }
+        for (connection, due) in openConnections {
+            guard let due = due else { continue }
+            guard due <= now else {
+                next = min(next ?? due, due)
+                continue
+            }
+            openConnections[connection] = .some(nil)
+            logger.debug("request not in whole in time; connection shut")
+            shim_mhd_shutdown_connection(connection)
         }
         if let next { armDeadlineTimer(for: next) }
         run()
@@ -316,6 +360,7 @@ public final class HTTPServer: Service {
     /// Answers a request marked in ``firstCall``: `route` is the matched route, or -1 for a 404/405.
     private func answerWithoutBody(_ connection: OpaquePointer, url: String, method: String, route: Int,
                                    state: UnsafeMutablePointer<UnsafeMutableRawPointer?>) -> MHD_Result {
+        stopsReading(connection)
         if route >= 0, let httpMethod = HTTPMethod(rawValue: method) {
             switch router.handler(ofRoute: route) {
             case .fixed(let prepared):

@@ -15,11 +15,27 @@ let accessHandler: MHD_AccessHandlerCallback = { context, connection, url, metho
     }
 }
 
-let completedHandler: MHD_RequestCompletedCallback = { context, _, state, _ in
-    guard let context, let state else { return }
+let completedHandler: MHD_RequestCompletedCallback = { context, connection, state, _ in
+    guard let context else { return }
     let server = Unmanaged<HTTPServer>.fromOpaque(context).takeUnretainedValue()
-    let boxed = LoopBound(state)
-    LoopActor.assumeIsolated { server.completed(boxed.value) }
+    let boxed = LoopBound((connection, state))
+    LoopActor.assumeIsolated {
+        let (connection, state) = boxed.value
+        if let connection { server.startsReading(connection) }  // the next request on a kept connection
+        if let state { server.completed(state) }
+    }
+}
+
+/// A connection opened or closed: the read deadline of ``HTTPServer/Limits/requestReadSeconds`` runs
+/// from its opening (and from each answer on a kept connection) until its request is in whole.
+let connectionHandler: MHD_NotifyConnectionCallback = { context, connection, _, event in
+    guard let context, let connection else { return }
+    let server = Unmanaged<HTTPServer>.fromOpaque(context).takeUnretainedValue()
+    let boxed = LoopBound(connection)
+    let opened = event.rawValue == 0  // MHD_CONNECTION_NOTIFY_STARTED (Swift does not import the constant)
+    LoopActor.assumeIsolated {
+        if opened { server.connectionOpened(boxed.value) } else { server.connectionClosed(boxed.value) }
+    }
 }
 
 /// MHD reports client protocol errors here (a malformed request, a body cut off): debug-level, since

@@ -69,3 +69,62 @@ final class RequestDeadlineTests: XCTestCase {
         XCTAssertEqual(statuses.values, Array(repeating: 503, count: 30))
     }
 }
+
+/// A request must arrive whole within `requestReadSeconds` (security review H2, slowloris): MHD's
+/// own timeout counts only idle time, so a client trickling bytes would hold its connection forever.
+final class RequestReadDeadlineTests: XCTestCase {
+    nonisolated(unsafe) private static var server: HTTPServer?
+    nonisolated(unsafe) private static var port: UInt16 = 0
+
+    override class func setUp() {
+        var router = Router()
+        router.add(.GET, "/hello", .immediate { _ in .json(.object([("hello", .string("world"))])) })
+        router.add(.POST, "/echo", .deferred { request in .json(.object([("body", .int(request.body.count))])) })
+        var limits = HTTPServer.Limits()
+        limits.requestReadSeconds = 0.5
+        EventLoop.queue.sync {
+            LoopActor.assumeIsolated {
+                let s = HTTPServer(host: "127.0.0.1", port: 0, router: router, limits: limits, refusals: APIError.refusals, logger: Logger(label: "test"))
+                try! s.start()
+                server = s
+                port = s.port
+            }
+        }
+    }
+
+    override class func tearDown() {
+        EventLoop.queue.sync { LoopActor.assumeIsolated { server?.stop() } }
+    }
+
+    /// Sends `text` a byte every 50 ms (never idle long enough for MHD's own timeout); whether the
+    /// server shut the connection before all of it went out.
+    private func trickle(_ text: String, on client: TestClient) -> Bool {
+        for byte in text.utf8 {
+            client.send(Data([byte]))
+            Thread.sleep(forTimeInterval: 0.05)
+            if client.isClosedByServerNow() { return true }
+        }
+        return false
+    }
+
+    func testTrickledHeadersAreCutOff() throws {
+        let c = try TestClient(port: Self.port)
+        XCTAssertTrue(trickle("GET /hello HTTP/1.1\r\nHost: x\r\n" + String(repeating: "X-Pad: y\r\n", count: 10), on: c),
+                      "headers trickled for over a second are cut off")
+    }
+
+    func testATrickledBodyIsCutOff() throws {
+        let c = try TestClient(port: Self.port)
+        c.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n")
+        XCTAssertTrue(trickle(String(repeating: "a", count: 100), on: c), "a body trickled for over a second is cut off")
+    }
+
+    func testAKeptConnectionIdleBetweenRequestsIsServedWithinTheDeadline() throws {
+        let c = try TestClient(port: Self.port)
+        for _ in 0..<3 {
+            XCTAssertEqual(try c.request("GET", "/hello").status, 200)
+            XCTAssertEqual(try c.request("POST", "/echo", body: Data("abc".utf8)).text, #"{"body":3}"#)
+            Thread.sleep(forTimeInterval: 0.3)  // idle, but each request arrives whole at once
+        }
+    }
+}

@@ -89,6 +89,17 @@ final class TestClient {
         }
     }
 
+    /// True when the server has closed the connection by now (without waiting); bytes it sent are
+    /// skipped.
+    func isClosedByServerNow() -> Bool {
+        var byte: UInt8 = 0
+        while true {
+            let n = recv(fd, &byte, 1, Int32(MSG_DONTWAIT))
+            if n == 0 { return true }
+            if n < 0 { return errno != EAGAIN && errno != EWOULDBLOCK }
+        }
+    }
+
     private func fill() throws {
         var chunk = [UInt8](repeating: 0, count: 65536)
         let n = recv(fd, &chunk, chunk.count, 0)

@@ -23,11 +23,12 @@ struct shim_mhd_limits {
 typedef void (*shim_mhd_log_callback)(void *cls, const char *message);
 
 /// MHD_start_daemon in external epoll mode (no internal thread) with suspend/resume allowed.
-/// `cls` is passed to all three callbacks.
+/// `cls` is passed to all four callbacks.
 struct MHD_Daemon *shim_mhd_start(const struct sockaddr *addr,
                                   struct shim_mhd_limits limits,
                                   MHD_AccessHandlerCallback handler,
                                   MHD_RequestCompletedCallback completed,
+                                  MHD_NotifyConnectionCallback notify,
                                   shim_mhd_log_callback log, void *cls);
 
 /// MHD_get_daemon_info(MHD_DAEMON_INFO_EPOLL_FD), which is variadic.
@@ -39,5 +40,9 @@ uint16_t shim_mhd_bound_port(struct MHD_Daemon *daemon);
 /// The client's address as text (IPv4 or IPv6, no port) into `out`; returns 0 on success.
 /// (MHD_get_connection_info is variadic.)
 int shim_mhd_client_address(struct MHD_Connection *connection, char *out, size_t capacity);
+
+/// Shuts the connection's socket down both ways (MHD_get_connection_info is variadic): MHD sees the
+/// end of the stream on its next run and closes the connection itself. Returns 0 on success.
+int shim_mhd_shutdown_connection(struct MHD_Connection *connection);
 
 #endif
