@@ -45,18 +45,11 @@ final class HTTPServerTests: XCTestCase {
         })
         var limits = HTTPServer.Limits()
         limits.idleTimeoutSeconds = 2
-        EventLoop.queue.sync {
-            LoopActor.assumeIsolated {
-                let s = HTTPServer(host: "127.0.0.1", port: 0, router: router, limits: limits, refusals: APIError.refusals, logger: Logger(label: "test"))
-                try! s.start()
-                server = s
-                port = s.port
-            }
-        }
+        (server, port) = startTestServer(router, limits: limits)
     }
 
     override class func tearDown() {
-        EventLoop.queue.sync { LoopActor.assumeIsolated { server?.stop() } }
+        stopTestServer(server)
     }
 
     private func client() throws -> TestClient { try TestClient(port: Self.port) }

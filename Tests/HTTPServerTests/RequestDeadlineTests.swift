@@ -21,18 +21,11 @@ final class RequestDeadlineTests: XCTestCase {
         })
         var limits = HTTPServer.Limits()
         limits.requestDeadlineSeconds = 0.3
-        EventLoop.queue.sync {
-            LoopActor.assumeIsolated {
-                let s = HTTPServer(host: "127.0.0.1", port: 0, router: router, limits: limits, refusals: APIError.refusals, logger: Logger(label: "test"))
-                try! s.start()
-                server = s
-                port = s.port
-            }
-        }
+        (server, port) = startTestServer(router, limits: limits)
     }
 
     override class func tearDown() {
-        EventLoop.queue.sync { LoopActor.assumeIsolated { server?.stop() } }
+        stopTestServer(server)
     }
 
     func testARouteOverTheDeadlineIsAnswered503AndTheConnectionKeepsServing() throws {
@@ -82,18 +75,11 @@ final class RequestReadDeadlineTests: XCTestCase {
         router.add(.POST, "/echo", .deferred { request in .json(.object([("body", .int(request.body.count))])) })
         var limits = HTTPServer.Limits()
         limits.requestReadSeconds = 0.5
-        EventLoop.queue.sync {
-            LoopActor.assumeIsolated {
-                let s = HTTPServer(host: "127.0.0.1", port: 0, router: router, limits: limits, refusals: APIError.refusals, logger: Logger(label: "test"))
-                try! s.start()
-                server = s
-                port = s.port
-            }
-        }
+        (server, port) = startTestServer(router, limits: limits)
     }
 
     override class func tearDown() {
-        EventLoop.queue.sync { LoopActor.assumeIsolated { server?.stop() } }
+        stopTestServer(server)
     }
 
     /// Sends `text` a byte every 50 ms (never idle long enough for MHD's own timeout); whether the
