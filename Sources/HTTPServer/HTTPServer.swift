@@ -234,21 +234,21 @@ public final class HTTPServer: Service {
     private struct Suspended {
         let exchange: Exchange
         let connection: LoopBound<OpaquePointer>
-        let due: ContinuousClock.Instant
+        let due: UInt64
     }
     /// Every request whose route is still running, by exchange.
     private var suspendedExchanges: [ObjectIdentifier: Suspended] = [:]
     /// Every open connection (from MHD's "started" to its "closed" notice), with the time by which
     /// its request must be in whole, nil while it is not reading one. Only connections listed here
     /// are ever shut, so a notice MHD sends after closing cannot reach a freed connection.
-    private var openConnections: [OpaquePointer: ContinuousClock.Instant?] = [:]
+    private var openConnections: [OpaquePointer: UInt64?] = [:]
     /// One timer for all deadlines (not a timer descriptor per request), firing at the earliest due
     /// time but at most every quarter second, so a sweep over the tables stays cheap.
     private var deadlineTimer: LoopTimer?
-    private var deadlineTimerDue: ContinuousClock.Instant?
+    private var deadlineTimerDue: UInt64?
 
     private func watchDeadline(of exchange: Exchange, _ connection: LoopBound<OpaquePointer>) {
-        let due = ContinuousClock.now + .seconds(limits.requestDeadlineSeconds)
+        let due = Self.coarseNanoseconds() + UInt64(limits.requestDeadlineSeconds * 1e9)
         suspendedExchanges[ObjectIdentifier(exchange)] = Suspended(exchange: exchange, connection: connection, due: due)
         armDeadlineTimer(for: due)
     }
@@ -262,7 +262,7 @@ public final class HTTPServer: Service {
     /// for a connection already closed finds it unlisted and is ignored.
     func startsReading(_ connection: OpaquePointer) {
         guard daemon != nil, openConnections[connection] != nil else { return }
-        let due = ContinuousClock.now + .seconds(limits.requestReadSeconds)
+        let due = Self.coarseNanoseconds() + UInt64(limits.requestReadSeconds * 1e9)
         openConnections[connection] = .some(due)
         armDeadlineTimer(for: due)
     }
@@ -274,15 +274,23 @@ public final class HTTPServer: Service {
         if openConnections[connection] != nil { openConnections[connection] = .some(nil) }
     }
 
-    private func armDeadlineTimer(for due: ContinuousClock.Instant) {
+    private func armDeadlineTimer(for due: UInt64) {
         if let armed = deadlineTimerDue, armed <= due { return }
         if deadlineTimer == nil {
             deadlineTimer = LoopTimer { [weak self] in LoopActor.assumeIsolated { self?.enforceDeadlines() } }
         }
-        let wait = ContinuousClock.now.duration(to: due)
-        let seconds = max(Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18, 0.25)
-        deadlineTimer?.schedule(after: seconds)
-        deadlineTimerDue = ContinuousClock.now + .seconds(seconds)
+        let now = Self.coarseNanoseconds()
+        let wait = max(due > now ? due - now : 0, 250_000_000)
+        deadlineTimer?.schedule(after: Double(wait) / 1e9)
+        deadlineTimerDue = now + wait
+    }
+
+    /// CLOCK_MONOTONIC_COARSE in nanoseconds: read twice per request, and a few milliseconds of
+    /// resolution are plenty for deadlines of seconds.
+    private static func coarseNanoseconds() -> UInt64 {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC_COARSE, &now)
+        return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
     }
 
     /// Answers every overdue request with ``ServerRefusal/timedOut`` and hands its connection back to
@@ -291,8 +299,8 @@ public final class HTTPServer: Service {
     private func enforceDeadlines() {
         deadlineTimerDue = nil
         guard daemon != nil else { return }
-        let now = ContinuousClock.now
-        var next: ContinuousClock.Instant?
+        let now = Self.coarseNanoseconds()
+        var next: UInt64?
         for (key, waiting) in suspendedExchanges {
             guard waiting.due <= now else {
                 next = min(next ?? waiting.due, waiting.due)
