@@ -15,10 +15,15 @@ public enum GroupRoutes {
         let members: [String]
     }
 
-    public static func install(on router: inout Router, groups: GroupService, lookups: MemberLookupBudget, auth: BearerAuthenticator) {
+    /// `lookups` is how many member names one account may have looked up (docs/api.md, "Limits per
+    /// account"). A member list answered 400 `invalid_member` or 201/200 tells whether every name in
+    /// it is an account, so an unbounded stream of lists would enumerate the server's users, which
+    /// login's uniform 401 hides (security review L10): every name in a list that is created or added
+    /// spends one, whatever the answer.
+    public static func install(on router: inout Router, groups: GroupService, lookups: RateBudget, auth: BearerAuthenticator) {
         router.add(.POST, "/api/v1/groups/create", .authenticatedDeferred(auth) { request, jid in
             await withBody(Create.self, request) { body in
-                if let wait = lookups.spend(body.members?.count ?? 0, by: jid) { return APIError.rateLimited(retryAfterSeconds: wait).response }
+                if let wait = lookups.spend(jid, cost: body.members?.count ?? 0) { return APIError.rateLimited(retryAfterSeconds: wait).response }
                 return respond(await groups.create(owner: jid, name: body.name, members: body.members ?? []), status: 201)
             }
         })
@@ -27,7 +32,7 @@ public enum GroupRoutes {
         })
         router.add(.POST, "/api/v1/groups/{jid}/members", .authenticatedDeferred(auth) { request, jid in
             await withBody(Members.self, request) { body in
-                if let wait = lookups.spend(body.members.count, by: jid) { return APIError.rateLimited(retryAfterSeconds: wait).response }
+                if let wait = lookups.spend(jid, cost: body.members.count) { return APIError.rateLimited(retryAfterSeconds: wait).response }
                 return respond(await groups.addMembers(caller: jid, room: request.pathParameters["jid"] ?? "", members: body.members))
             }
         })

@@ -35,8 +35,11 @@ public enum SIPHookRoutes {
         let reason: String?
     }
 
+    /// `callBudget` is how many calls one caller may start (docs/hooks.md, "Calls"): every call wakes
+    /// the callee's phones through the shared provider queues, so one account dialling in a loop must
+    /// not fill them. Past it the call hook answers 429 and Kamailio gives the caller 480.
     public static func install(on router: inout Router, secret: HookSecret, ha1s: HA1Directory, calls: CallNotifier,
-                               budget: CallBudget) {
+                               callBudget budget: RateBudget) {
         router.add(.GET, "/hooks/sip/ha1", .guarded(by: secret, .adaptive { request in
             let username = request.query("user") ?? "", realm = request.query("realm") ?? ""
             switch ha1s.answerNow(username: username, realm: realm) {

@@ -95,14 +95,14 @@ final class Application {
             passwordChangesPerAccountPerHour: configuration.passwordLimitPerAccount, now: clock.now)
         AccountRoutes.install(on: &phoneRouter, accounts: accounts, limits: limits, auth: auth)
         GroupRoutes.install(on: &phoneRouter, groups: groups,
-                            lookups: MemberLookupBudget(perHour: configuration.memberLookupsPerAccount, now: clock.now), auth: auth)
+                            lookups: RateBudget(configuration.memberLookupsPerAccount, per: 3600, now: clock.now), auth: auth)
         PushRoutes.install(on: &phoneRouter, registrations: registry, pushJID: configuration.pushComponentDomain,
                            appIDs: configuration.appIDs, auth: auth)
         var internalRouter = Router()
         HealthRoutes.install(on: &internalRouter, checks: health)
         MetricsRoutes.install(on: &internalRouter, delivery: delivery)
         SIPHookRoutes.install(on: &internalRouter, secret: HookSecret(configuration.hookSecret), ha1s: ha1s, calls: calls,
-                              budget: CallBudget(perMinute: configuration.callLimitPerCaller, now: clock.now))
+                              callBudget: RateBudget(configuration.callLimitPerCaller, per: 60, now: clock.now))
         var connections = HTTPServer.Limits.fitting(fileLimit: Startup.fileLimit())
         connections.public.connectionsPerAddress = UInt32(configuration.httpConnectionsPerAddress)
         let internalServer = HTTPServer(host: configuration.hooksHTTP.host, port: configuration.hooksHTTP.port,
