@@ -248,7 +248,7 @@ public final class HTTPServer: Service {
     private var deadlineTimerDue: UInt64?
 
     private func watchDeadline(of exchange: Exchange, _ connection: LoopBound<OpaquePointer>) {
-        let due = Self.coarseNanoseconds() + UInt64(limits.requestDeadlineSeconds * 1e9)
+        let due = EventLoop.coarseMonotonicNanoseconds() + UInt64(limits.requestDeadlineSeconds * 1e9)
         suspendedExchanges[ObjectIdentifier(exchange)] = Suspended(exchange: exchange, connection: connection, due: due)
         armDeadlineTimer(for: due)
     }
@@ -262,7 +262,7 @@ public final class HTTPServer: Service {
     /// for a connection already closed finds it unlisted and is ignored.
     func startsReading(_ connection: OpaquePointer) {
         guard daemon != nil, openConnections[connection] != nil else { return }
-        let due = Self.coarseNanoseconds() + UInt64(limits.requestReadSeconds * 1e9)
+        let due = EventLoop.coarseMonotonicNanoseconds() + UInt64(limits.requestReadSeconds * 1e9)
         openConnections[connection] = .some(due)
         armDeadlineTimer(for: due)
     }
@@ -279,18 +279,10 @@ public final class HTTPServer: Service {
         if deadlineTimer == nil {
             deadlineTimer = LoopTimer { [weak self] in LoopActor.assumeIsolated { self?.enforceDeadlines() } }
         }
-        let now = Self.coarseNanoseconds()
+        let now = EventLoop.coarseMonotonicNanoseconds()
         let wait = max(due > now ? due - now : 0, 250_000_000)
         deadlineTimer?.schedule(after: Double(wait) / 1e9)
         deadlineTimerDue = now + wait
-    }
-
-    /// CLOCK_MONOTONIC_COARSE in nanoseconds: read twice per request, and a few milliseconds of
-    /// resolution are plenty for deadlines of seconds.
-    private static func coarseNanoseconds() -> UInt64 {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC_COARSE, &now)
-        return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
     }
 
     /// Answers every overdue request with ``ServerRefusal/timedOut`` and hands its connection back to
@@ -299,15 +291,14 @@ public final class HTTPServer: Service {
     private func enforceDeadlines() {
         deadlineTimerDue = nil
         guard daemon != nil else { return }
-        let now = Self.coarseNanoseconds()
+        let now = EventLoop.coarseMonotonicNanoseconds()
         var next: UInt64?
         for (key, waiting) in suspendedExchanges {
             guard waiting.due <= now else {
                 next = min(next ?? waiting.due, waiting.due)
                 continue
             }
-            suspendedExchanges[key] = nil
-            guard waiting.exchange.response == nil else { continue }
+            suspendedExchanges[key] = nil  // a route that answers removes its entry itself
             logger.warning("request timed out", metadata: ["path": "\(waiting.exchange.path)"])
             waiting.exchange.response = refusals(.timedOut)
             MHD_resume_connection(waiting.connection.value)

@@ -25,9 +25,15 @@ public enum EventLoop {
     }
 
     /// CLOCK_MONOTONIC in nanoseconds: the clock of the loop's timers and turns.
-    static func monotonicNanoseconds() -> UInt64 {
+    static func monotonicNanoseconds() -> UInt64 { nanoseconds(of: CLOCK_MONOTONIC) }
+
+    /// The same scale at the resolution of a scheduler tick (a few ms), and cheaper to read: for
+    /// deadlines of seconds checked on every request.
+    public static func coarseMonotonicNanoseconds() -> UInt64 { nanoseconds(of: CLOCK_MONOTONIC_COARSE) }
+
+    private static func nanoseconds(of clock: clockid_t) -> UInt64 {
         var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
+        clock_gettime(clock, &now)
         return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
     }
 
