@@ -171,7 +171,8 @@ def main() -> int:
         switchboard = start_switchboard(env)
         rtpengine = Rtpengine(PROFILE, *RTPENGINE).start()
         stops.append(rtpengine.stop)
-        kamailio = Kamailio(PROFILE, KAMAILIO_PORTS, RTPENGINE[0], switchboard.hooks_url, secret, DOMAIN, ring_seconds=30).start()
+        kamailio = Kamailio(PROFILE, KAMAILIO_PORTS, RTPENGINE[0], switchboard.hooks_url, secret, DOMAIN, ring_seconds=30,
+                            flood_requests=100000).start()  # every call comes from one address
         stops.append(kamailio.stop)
         time.sleep(1)
         invite = invite_to_push(KAMAILIO_PORTS["udp"], args.calls, fake)

@@ -26,6 +26,9 @@ HOOKS_HTTP_PORT = 19443  # the internal listener: Kamailio's hooks and /metrics
 PG_PORT = 15433
 TURN_PORT = 23478
 TURN_PEER_PORT = 23490
+# The TURN echo peer listens on both: 127.0.0.1 is coturn's external-ip in the tests (the host's own
+# address, denied as a peer as in production), 127.0.0.2 an allowed peer.
+TURN_PEER_HOSTS = ("127.0.0.2", "127.0.0.1")
 DOMAIN = "example.com"
 EJABBERD_PORTS = {"c2s": 25222, "http": 25280, "admin": 25347, "push": 25348}
 KAMAILIO_PORTS = {"udp": 25060, "tls": 25061, "wss": 25089}
@@ -79,7 +82,7 @@ def turn_secret() -> str:
 @pytest.fixture(scope="session")
 def coturn(turn_secret):
     server = Coturn(PROFILE, TURN_PORT, turn_secret, DOMAIN).start(allow_loopback_peers=True)
-    peer = Daemon("turnutils_peer", ["turnutils_peer", "-L", "127.0.0.1", "-p", str(TURN_PEER_PORT)],
+    peer = Daemon("turnutils_peer", ["turnutils_peer", *[a for host in TURN_PEER_HOSTS for a in ("-L", host)], "-p", str(TURN_PEER_PORT)],
                   state_dir(PROFILE, "turn-peer") / "peer.log")
     yield server
     peer.stop()

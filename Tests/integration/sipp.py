@@ -12,10 +12,10 @@ class SIPp:
     """One SIPp run (one call) in a directory of its own, with its messages traced for the asserts."""
 
     def __init__(self, scenario: str, port: int, fields: list[str] | None = None, user: str | None = None,
-                 password: str | None = None, server: bool = False, timeout: int = 30):
+                 password: str | None = None, server: bool = False, timeout: int = 30, local_ip: str = "127.0.0.1"):
         self.dir = state_dir(PROFILE, f"sipp-{scenario}-{port}")
         argv = ["sipp"] + ([] if server else [f"127.0.0.1:{KAMAILIO_PORTS['udp']}"])
-        argv += ["-sf", str(SCENARIOS / f"{scenario}.xml"), "-i", "127.0.0.1", "-p", str(port), "-m", "1", "-nostdin",
+        argv += ["-sf", str(SCENARIOS / f"{scenario}.xml"), "-i", local_ip, "-p", str(port), "-m", "1", "-nostdin",
                  "-timeout", f"{timeout}s", "-timeout_error", "-trace_msg", "-message_file", str(self.dir / "messages.log"),
                  "-trace_err", "-error_file", str(self.dir / "errors.log")]
         if fields is not None:
@@ -57,8 +57,8 @@ class SIPp:
 
 
 def run(scenario: str, port: int, fields: list[str], user: str | None = None, password: str | None = None,
-        timeout: int = 30) -> SIPp:
-    sipp = SIPp(scenario, port, fields, user, password, timeout=timeout)
+        timeout: int = 30, local_ip: str = "127.0.0.1") -> SIPp:
+    sipp = SIPp(scenario, port, fields, user, password, timeout=timeout, local_ip=local_ip)
     sipp.wait(timeout + 10)
     return sipp
 

@@ -8,6 +8,8 @@ import socket
 import ssl
 import struct
 
+from sip_messages import digest, header, headers
+
 
 class WebSocketSIP:
     def __init__(self, port: int, host: str = "127.0.0.1"):
@@ -49,19 +51,6 @@ class WebSocketSIP:
             length = struct.unpack("!Q", self._exactly(8))[0]
         return self._exactly(length).decode(errors="replace")
 
-    @staticmethod
-    def digest(method: str, uri: str, user: str, password: str, challenge: str, header: str) -> str:
-        """The `Authorization`/`Proxy-Authorization` line answering `challenge`'s WWW-/Proxy-Authenticate."""
-        line = next(l for l in challenge.split("\r\n") if l.lower().startswith(header.lower() + ":"))
-        fields = dict(re.findall(r'(\w+)="?([^",]+)"?', line.split(":", 1)[1]))
-        cnonce = os.urandom(8).hex()
-        ha1 = hashlib.md5(f"{user}:{fields['realm']}:{password}".encode()).hexdigest()
-        ha2 = hashlib.md5(f"{method}:{uri}".encode()).hexdigest()
-        response = hashlib.md5(f"{ha1}:{fields['nonce']}:00000001:{cnonce}:auth:{ha2}".encode()).hexdigest()
-        name = "Authorization" if header.lower() == "www-authenticate" else "Proxy-Authorization"
-        return (f'{name}: Digest username="{user}", realm="{fields["realm"]}", nonce="{fields["nonce"]}", '
-                f'uri="{uri}", response="{response}", algorithm=MD5, qop=auth, nc=00000001, cnonce="{cnonce}"\r\n')
-
     def receive_response(self, skip_provisional: bool = True) -> str:
         while True:
             message = self.receive()
@@ -83,7 +72,7 @@ class WebSocketSIP:
         self.send(request(1))
         challenge = self.receive()
         statuses = [challenge.split("\r\n", 1)[0]]
-        self.send(request(2, self.digest("REGISTER", f"sip:{domain}", user, password, challenge, "WWW-Authenticate")))
+        self.send(request(2, digest("REGISTER", f"sip:{domain}", user, password, challenge, "WWW-Authenticate")))
         statuses.append(self.receive().split("\r\n", 1)[0])
         return statuses
 
@@ -104,7 +93,7 @@ class WebSocketSIP:
         challenge = self.receive_response()
         statuses = [int(challenge.split(" ", 2)[1])]
         self.send(request("ACK", 1, first, to=header(challenge, "To")))
-        authorization = self.digest("INVITE", uri, user, password, challenge, "Proxy-Authenticate")
+        authorization = digest("INVITE", uri, user, password, challenge, "Proxy-Authenticate")
         self.send(request("INVITE", 2, "z9hG4bK" + os.urandom(6).hex(), extra=authorization, body=offer))
         while True:
             answer = self.receive()
@@ -124,13 +113,3 @@ class WebSocketSIP:
     def close(self) -> None:
         self.sock.close()
 
-
-def headers(message: str, name: str) -> list[str]:
-    """The values of every `name` header of a SIP message (head only)."""
-    head = message.split("\r\n\r\n", 1)[0]
-    return [line.split(":", 1)[1].strip() for line in head.split("\r\n")[1:] if line.lower().startswith(name.lower() + ":")]
-
-
-def header(message: str, name: str) -> str:
-    """`Name: value` of the first `name` header."""
-    return f"{name}: {headers(message, name)[0]}"
