@@ -14,7 +14,6 @@ Then RSS, and h2load's ceiling against the same sink and against fixtures/fakes/
 """
 import argparse
 import asyncio
-import hashlib
 import os
 import re
 import secrets
@@ -27,6 +26,7 @@ import requests
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
+from stack.component_peer import ComponentPeer, seed_ios_registrations  # noqa: E402
 from stack.fakes import FakeAPNs  # noqa: E402
 from stack.postgres import Postgres  # noqa: E402
 from stack.processes import Daemon, Pinning, state_dir, wait_for_port  # noqa: E402
@@ -34,84 +34,6 @@ from stack.switchboard import Switchboard, build  # noqa: E402
 
 DOMAIN = "example.com"
 ADMIN_PORT, PUSH_PORT, HTTP_PORT, SINK_PORT, PG_PORT = 27347, 27348, 18620, 28450, 15438
-
-
-class Generator:
-    """The ejabberd side of the two component connections."""
-
-    def __init__(self, secret: str):
-        self.secret = secret
-        self.push_writer = None
-        self.sent: dict[str, float] = {}
-        self.latencies: list[float] = []
-        self.answered = 0
-        self.errors = 0
-        self.ready = asyncio.Event()
-
-    async def serve(self, reader, writer, is_push: bool):
-        header = await reader.readuntil(b">")
-        stream_id = secrets.token_hex(8)
-        writer.write(f"<?xml version='1.0'?><stream:stream id='{stream_id}' xmlns:stream='http://etherx.jabber.org/streams' "
-                     f"xmlns='jabber:component:accept'>".encode())
-        handshake = await reader.readuntil(b"</handshake>")
-        expected = hashlib.sha1((stream_id + self.secret).encode()).hexdigest().encode()
-        assert expected in handshake, "bad handshake"
-        writer.write(b"<handshake/>")
-        await writer.drain()
-        if not is_push:
-            while await reader.read(65536):
-                pass
-            return
-        self.push_writer = writer
-        self.ready.set()
-        buffer = b""
-        while True:
-            data = await reader.read(1 << 20)
-            if not data:
-                return
-            buffer += data
-            now = time.perf_counter()
-            for match in re.finditer(rb"<iq[^>]*?(?:type='(\w+)'[^>]*?id='([^']+)'|id='([^']+)'[^>]*?type='(\w+)')", buffer):
-                kind = match.group(1) or match.group(4)
-                iq_id = (match.group(2) or match.group(3)).decode()
-                started = self.sent.pop(iq_id, None)
-                if started is None:
-                    continue
-                if kind == b"result":
-                    self.answered += 1
-                    self.latencies.append(now - started)
-                else:
-                    self.errors += 1
-            buffer = buffer[buffer.rfind(b">") + 1:] if b">" in buffer else buffer
-
-    def publish(self, i: int, node: str, secret: str):
-        iq_id = f"p{i}"
-        self.sent[iq_id] = time.perf_counter()
-        self.push_writer.write(
-            f"<iq type='set' id='{iq_id}' from='{DOMAIN}' to='push.{DOMAIN}'><pubsub xmlns='http://jabber.org/protocol/pubsub'>"
-            f"<publish node='{node}'><item><notification xmlns='urn:xmpp:push:0'/></item></publish><publish-options>"
-            f"<x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE'><value>http://jabber.org/protocol/pubsub#publish-options</value>"
-            f"</field><field var='secret'><value>{secret}</value></field></x></publish-options></pubsub></iq>".encode())
-
-
-async def start_components(generator: Generator):
-    """The admin and push component listeners of the generator (ejabberd's side)."""
-    admin = await asyncio.start_server(lambda r, w: generator.serve(r, w, False), "127.0.0.1", ADMIN_PORT)
-    push = await asyncio.start_server(lambda r, w: generator.serve(r, w, True), "127.0.0.1", PUSH_PORT)
-    return admin, push
-
-
-async def seed_devices(postgres, devices) -> None:
-    """Waits for Switchboard's migrations, then writes one iOS registration per (node, secret, token)."""
-    deadline = time.monotonic() + 20
-    while postgres.psql("SELECT count(*) FROM information_schema.tables WHERE table_name = 'push_registrations'") != "1":
-        assert time.monotonic() < deadline, "migrations did not run"
-        await asyncio.sleep(0.1)
-    rows = "\n".join(f"{i:08x}-0000-4000-8000-000000000000\tbench@{DOMAIN}\tios\t{token}\tcom.example.chat\tproduction\t{node}\t{secret}"
-                     for i, (node, secret, token) in enumerate(devices))
-    subprocess.run(["psql", "-h", "127.0.0.1", "-p", str(postgres.port), "-U", "postgres", "-d", postgres.database, "-c",
-                    "COPY push_registrations (device_uuid, jid, platform, push_token, app_id, environment, node, secret) FROM STDIN"],
-                   input=rows, text=True, check=True, capture_output=True)
 
 
 def sent_total(url: str) -> int:
@@ -132,7 +54,7 @@ def percentile(values, p):
     return values[min(len(values) - 1, int(len(values) * p))] * 1000 if values else float("nan")
 
 
-async def run(args, metrics_url: str, generator: Generator, devices):
+async def run(args, metrics_url: str, generator: ComponentPeer, devices):
     await asyncio.wait_for(generator.ready.wait(), 30)
     results = {}
     # Phase 1: flood.
@@ -195,7 +117,7 @@ def main() -> int:
                               str(apns_keys.tls_key), str(apns_keys.cert)], sink_dir / "nghttpd.log")
     wait_for_port(SINK_PORT, process=sink)
     component_secret = secrets.token_hex(32)
-    generator = Generator(component_secret)
+    generator = ComponentPeer(component_secret, DOMAIN, ADMIN_PORT, PUSH_PORT)
     env = {"SWITCHBOARD_ENV": "production", "HTTP_HOST": "127.0.0.1", "HTTP_PORT": str(HTTP_PORT), "DATABASE_URL": postgres.url,
            "JWT_SECRET": secrets.token_hex(32), "XMPP_DOMAIN": DOMAIN, "XMPP_COMPONENT_HOST": "127.0.0.1",
            "XMPP_COMPONENT_PORT": str(ADMIN_PORT), "PUSH_COMPONENT_PORT": str(PUSH_PORT),
@@ -204,11 +126,11 @@ def main() -> int:
            **apns_keys.environment(), "APNS_URL": f"https://127.0.0.1:{SINK_PORT}", "APNS_SANDBOX_URL": f"https://127.0.0.1:{SINK_PORT}"}
 
     async def orchestrate():
-        admin, push = await start_components(generator)
+        await generator.start()
         with pinning.switchboard():
             switchboard = Switchboard(binary, "bench-push", env).start()
         try:
-            await seed_devices(postgres, devices)
+            await asyncio.to_thread(seed_ios_registrations, postgres, devices, f"bench@{DOMAIN}")
             results = await run(args, switchboard.hooks_url, generator, devices)
             pid = switchboard.daemon.proc.pid
             rss = int(re.search(r"VmRSS:\s+(\d+)", Path(f"/proc/{pid}/status").read_text()).group(1)) / 1024
@@ -218,8 +140,7 @@ def main() -> int:
             return results, rss
         finally:
             switchboard.stop()
-            admin.close()
-            push.close()
+            generator.close()
 
     try:
         results, rss = asyncio.run(orchestrate())

@@ -59,3 +59,27 @@ def test_one_address_cannot_take_every_connection(switchboard):
             pass  # still at the limit: accepted and closed at once
         assert time.monotonic() < deadline, "the slots of closed connections did not come back"
         time.sleep(0.1)
+
+
+def test_a_request_trickled_one_byte_at_a_time_is_cut_off_at_the_read_deadline(switchboard):
+    """Slowloris: a header byte every 2 s never lets an idle timeout fire; the request deadline (30 s
+    from the connection's start, HTTPServer.Limits) closes it all the same, without an answer."""
+    address = urlparse(switchboard.url)
+    s = socket.create_connection((address.hostname, address.port), timeout=5)
+    started = time.monotonic()
+    try:
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+        while time.monotonic() - started < 45:
+            if closed_by_server(s):
+                break
+            s.setblocking(True)
+            try:
+                s.sendall(b"a")
+            except (BrokenPipeError, ConnectionResetError):
+                break
+            time.sleep(2)
+        held = time.monotonic() - started
+    finally:
+        s.close()
+    assert 29 < held < 36, f"the trickling connection was held {held:.1f} s"
+    assert requests.get(f"{switchboard.url}/healthz", timeout=5).status_code == 200

@@ -79,6 +79,13 @@ class FakeAPNs(RecordingFake):
     def stop_silencing(self) -> None:
         self.switch("silent").unlink(missing_ok=True)
 
+    def slow_down(self, seconds: float) -> None:
+        """Every request from now on is answered `seconds` after it arrived (recorded on arrival)."""
+        self.switch("slow").write_text(str(seconds))
+
+    def stop_slowing(self) -> None:
+        self.switch("slow").unlink(missing_ok=True)
+
     def expire_provider_tokens(self) -> None:
         """Every provider token issued up to now is answered 403 ExpiredProviderToken from now on."""
         self.switch("expire").write_text(str(time.time()))
