@@ -98,7 +98,7 @@ def invite_to_push(kamailio_port: int, calls: int, fake: FakeAPNs) -> list[float
     csv.write_text("SEQUENTIAL\n" + "".join(f"alice;u{i % USERS};{DOMAIN};\n" for i in range(calls)))
     started = len(fake.pushes())
     subprocess.run(["sipp", f"127.0.0.1:{kamailio_port}", "-sf", str(ROOT / "fixtures" / "sipp" / "caller_cancel.xml"), "-inf", str(csv),
-                    "-i", "127.0.0.1", "-p", str(SIPP_PORT), "-m", str(calls), "-r", "20", "-l", "100", "-nostdin",
+                    "-i", "127.0.0.1", "-p", str(SIPP_PORT), "-m", str(calls), "-r", "20", "-l", "100", "-d", "1500", "-nostdin",
                     "-au", "alice", "-ap", PASSWORD, "-trace_msg", "-message_file", str(sipp_dir / "messages.log"),
                     "-timeout", "120s", "-timeout_error"], cwd=sipp_dir, check=True, capture_output=True)
     # SIPp stamps each message: "----------------------------------------------- 2026-11-29\t11:00:00.123456\t1795…"

@@ -20,6 +20,8 @@ public enum RouteOutcome: Sendable {
 
 /// Maps method and path to a handler. Patterns are literal segments and `{name}` parameters:
 /// `/api/v1/groups/{jid}/members`. Matching is exact per segment; a trailing slash is a different path.
+/// A last parameter written `{name...}` takes the rest of the path, slashes included (a SIP Call-ID may
+/// hold one, and MHD hands routes the path with `%2F` already decoded).
 public struct Router: Sendable {
     public enum Match {
         /// `route` identifies the route for ``handler(ofRoute:)`` and ``parameters(ofRoute:path:)``.
@@ -31,12 +33,15 @@ public struct Router: Sendable {
     private enum Segment: Sendable, Equatable {
         case literal(String)
         case parameter(String)
+        /// `{name...}`, last only: one or more segments, joined again with "/".
+        case rest(String)
     }
 
     private struct Route: Sendable {
         let method: HTTPMethod
         let segments: [Segment]
         let handler: RouteHandler
+        var takesRest: Bool { if case .rest = segments.last { true } else { false } }
     }
 
     private var routes: [Route] = []
@@ -45,8 +50,11 @@ public struct Router: Sendable {
 
     public mutating func add(_ method: HTTPMethod, _ pattern: String, _ handler: RouteHandler) {
         let segments = Self.split(pattern).map { part -> Segment in
-            part.hasPrefix("{") && part.hasSuffix("}") ? .parameter(String(part.dropFirst().dropLast())) : .literal(String(part))
+            guard part.hasPrefix("{") && part.hasSuffix("}") else { return .literal(String(part)) }
+            let name = part.dropFirst().dropLast()
+            return name.hasSuffix("...") ? .rest(String(name.dropLast(3))) : .parameter(String(name))
         }
+        precondition(!segments.dropLast().contains { if case .rest = $0 { true } else { false } }, "{name...} must be last in \(pattern)")
         precondition(!routes.contains { $0.method == method && $0.segments == segments }, "route \(method) \(pattern) added twice")
         routes.append(Route(method: method, segments: segments, handler: handler))
     }
@@ -54,7 +62,7 @@ public struct Router: Sendable {
     public func match(_ method: HTTPMethod?, _ path: String) -> Match {
         let parts = Self.split(path)
         var allowed: [HTTPMethod] = []
-        for (index, route) in routes.enumerated() where route.segments.count == parts.count {
+        for (index, route) in routes.enumerated() where route.segments.count == parts.count || route.takesRest && parts.count > route.segments.count {
             guard let parameters = Self.bind(route.segments, to: parts) else { continue }
             if route.method == method { return .found(route.handler, parameters: parameters, route: index) }
             if !allowed.contains(route.method) { allowed.append(route.method) }
@@ -67,7 +75,7 @@ public struct Router: Sendable {
     /// The path parameters of `path` for a route it matched before (no work for routes without any).
     public func parameters(ofRoute index: Int, path: String) -> [String: String] {
         let segments = routes[index].segments
-        guard segments.contains(where: { if case .parameter = $0 { return true } else { return false } }) else { return [:] }
+        guard segments.contains(where: { if case .literal = $0 { return false } else { return true } }) else { return [:] }
         return Self.bind(segments, to: Self.split(path)) ?? [:]
     }
 
@@ -92,14 +100,20 @@ public struct Router: Sendable {
     }
 
     private static func bind(_ segments: [Segment], to parts: [Substring]) -> [String: String]? {
-        guard segments.count == parts.count else { return nil }
         var parameters: [String: String] = [:]
-        for (segment, part) in zip(segments, parts) {
+        for (position, segment) in segments.enumerated() {
+            guard position < parts.count else { return nil }
+            let part = parts[position]
             switch segment {
             case .literal(let text): guard part == text else { return nil }
             case .parameter(let name): guard !part.isEmpty else { return nil }; parameters[name] = String(part)
+            case .rest(let name):
+                let rest = parts[position...].joined(separator: "/")
+                guard !rest.isEmpty else { return nil }
+                parameters[name] = rest
+                return parameters
             }
         }
-        return parameters
+        return parts.count == segments.count ? parameters : nil
     }
 }

@@ -98,6 +98,7 @@ final class Application {
                             lookups: RateBudget(configuration.memberLookupsPerAccount, per: 3600, now: clock.now), auth: auth)
         PushRoutes.install(on: &phoneRouter, registrations: registry, pushJID: configuration.pushComponentDomain,
                            appIDs: configuration.appIDs, auth: auth)
+        CallRoutes.install(on: &phoneRouter, calls: calls, auth: auth)
         var internalRouter = Router()
         HealthRoutes.install(on: &internalRouter, checks: health)
         MetricsRoutes.install(on: &internalRouter, delivery: delivery)
@@ -162,7 +163,7 @@ final class Application {
         if let account = configuration.fcmServiceAccount {
             providers.append(FCMProvider(
                 client: HTTP2Client(caFile: configuration.pushCAFile, logger: logger), account: account,
-                baseURL: configuration.fcmURL, ringSeconds: configuration.callRingSeconds, clock: clock))
+                baseURL: configuration.fcmURL, clock: clock))
         }
         return providers
     }

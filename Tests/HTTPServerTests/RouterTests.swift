@@ -12,6 +12,7 @@ final class RouterTests: XCTestCase {
         r.add(.POST, "/api/v1/groups/{jid}/members", .immediate { _ in HTTPResponse(status: 200) })
         r.add(.DELETE, "/api/v1/groups/{jid}/members", .immediate { _ in HTTPResponse(status: 200) })
         r.add(.POST, "/api/v1/groups/create", .immediate { _ in HTTPResponse(status: 201) })
+        r.add(.GET, "/api/v1/calls/{call_id...}", .immediate { _ in HTTPResponse(status: 200) })
         return r
     }
 
@@ -55,6 +56,17 @@ final class RouterTests: XCTestCase {
         XCTAssertEqual(allowed, [.GET, .DELETE])
         guard case .methodNotAllowed(let onlyGet) = router().match(nil, "/api/v1/server/info") else { return XCTFail() }
         XCTAssertEqual(onlyGet, [.GET], "an unknown method is also 405 on a known path")
+    }
+
+    func testARestParameterTakesTheRemainingSegments() {
+        XCTAssertEqual(parameters(router().match(.GET, "/api/v1/calls/a84b4c76e66710@pc33")), ["call_id": "a84b4c76e66710@pc33"])
+        XCTAssertEqual(parameters(router().match(.GET, "/api/v1/calls/abc/def/")), ["call_id": "abc/def/"],
+                       "a Call-ID may hold slashes (MHD decodes %2F before routing)")
+        XCTAssertNil(parameters(router().match(.GET, "/api/v1/calls/")), "an empty rest does not match")
+        XCTAssertNil(parameters(router().match(.GET, "/api/v1/calls")))
+        let r = router()
+        guard case .found(_, _, let route) = r.match(.GET, "/api/v1/calls/x/y") else { return XCTFail() }
+        XCTAssertEqual(r.parameters(ofRoute: route, path: "/api/v1/calls/x/y"), ["call_id": "x/y"])
     }
 
     func testUnknownPathIsNotFound() {

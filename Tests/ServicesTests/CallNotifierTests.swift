@@ -2,7 +2,7 @@ import Postgres
 import Foundation
 import Logging
 import Loop
-import Services
+@testable import Services
 import SwitchboardTesting
 import XCTest
 
@@ -26,6 +26,21 @@ final class CallNotifierTests: DatabaseTestCase {
         // No provider: the pushes are queued and dropped, which is all a ring needs here.
         let delivery = PushDelivery(providers: [], store: PushRegistry(database: pool, logger: logger), logger: logger, queueLimit: queueLimit)
         return CallNotifier(domain: "example.com", ringSeconds: 30, database: pool, delivery: delivery, logger: logger)
+    }
+
+    /// A notifier whose pushes are recorded by scripted providers that deliver everything.
+    @LoopActor
+    private static func recordingNotifier(_ pool: DatabasePool) -> (CallNotifier, ios: ScriptedProvider, android: ScriptedProvider) {
+        let logger = Logger(label: "test")
+        let ios = ScriptedProvider(.ios, [.delivered]), android = ScriptedProvider(.android, [.delivered])
+        let delivery = PushDelivery(providers: [ios, android], store: PushRegistry(database: pool, logger: logger), logger: logger)
+        return (CallNotifier(domain: "example.com", ringSeconds: 30, database: pool, delivery: delivery, logger: logger), ios, android)
+    }
+
+    @LoopActor
+    private static func attempts(_ providers: ScriptedProvider..., count: Int) async throws -> [ScriptedProvider.Attempt] {
+        for _ in 0..<500 where providers.map(\.attempts.count).reduce(0, +) < count { try await Task.sleep(for: .milliseconds(2)) }
+        return providers.flatMap(\.attempts)
     }
 
     private static let call = try! SIPCall.validated(callID: "call-1@10.0.0.1", caller: "alice", callerDisplay: "Alice", callee: "bob").get()
@@ -86,6 +101,89 @@ final class CallNotifierTests: DatabaseTestCase {
             // A cancel for a purged call finds nothing and pushes to nobody.
             let cancelled = try await notifier.cancel(callID: "old", callee: "bob", reason: .cancelled)
             XCTAssertEqual(cancelled, 0)
+        }
+    }
+
+    /// iOS kills an app that gets a VoIP push and reports no new call: the cancel goes to the
+    /// device's message token (a missed-call alert), the call push alone to its PushKit token.
+    func testTheCallGoesToTheCallTokenAndItsCancelToTheMessageToken() throws {
+        try withFreshSchema { pool, _ in
+            try await Self.prepare(pool)
+            let (notifier, ios, android) = Self.recordingNotifier(pool)
+            let before = Int64(Date().timeIntervalSince1970)
+            let outcome = try await notifier.ring(Self.call)
+            XCTAssertEqual(outcome, .queued(devices: 2))
+            let rang = try await Self.attempts(ios, android, count: 2)
+            guard case .call(let callID, _, let display, _, let deadline) = rang[0].kind else { return XCTFail("\(rang)") }
+            XCTAssertEqual(callID, "call-1@10.0.0.1")
+            XCTAssertEqual(display, "Alice")
+            XCTAssertTrue((before + 29...before + 31).contains(deadline), "the ring window's end: \(deadline)")
+            XCTAssertEqual(ios.attempts[0].target.tokenKind, .voip)
+            XCTAssertEqual(android.attempts[0].target.token, "fcm-token")
+
+            let cancelled = try await notifier.cancel(callID: Self.call.callID, callee: "bob", reason: .cancelled)
+            XCTAssertEqual(cancelled, 2)
+            _ = try await Self.attempts(ios, android, count: 4)
+            XCTAssertEqual(ios.attempts[1].kind, .callCancelled(callID: "call-1@10.0.0.1", reason: .cancelled, caller: "alice", callerDisplay: "Alice"))
+            XCTAssertEqual(ios.attempts[1].target.tokenKind, .push)
+            XCTAssertEqual(ios.attempts[1].target.token, String(repeating: "ab", count: 32), "the message token, never the PushKit one")
+            XCTAssertEqual(android.attempts[1].target.token, "fcm-token")
+            let cancelledAgain = try await notifier.cancel(callID: Self.call.callID, callee: "bob", reason: .timeout)
+            XCTAssertEqual(cancelledAgain, 0, "ended once")
+        }
+    }
+
+    func testADeviceWhoseMessageTokenIsDeadGetsNoCancel() throws {
+        try withFreshSchema { pool, _ in
+            try await Self.prepare(pool)
+            let (notifier, ios, android) = Self.recordingNotifier(pool)
+            _ = try await notifier.ring(Self.call)
+            _ = try await pool.query("UPDATE push_registrations SET push_token_dead_at = now() WHERE device_uuid = 'd-ios'")
+            let cancelled = try await notifier.cancel(callID: Self.call.callID, callee: "bob", reason: .cancelled)
+            XCTAssertEqual(cancelled, 1)
+            _ = try await Self.attempts(ios, android, count: 3)
+            XCTAssertEqual(ios.attempts.count, 1, "the call push only")
+        }
+    }
+
+    /// The state of docs/calls.md: the hooks set it, the ring window's end turns an unended call into
+    /// `timeout`; only the caller's and the callee's accounts see it, and to anyone else a call
+    /// looks like one that does not exist.
+    func testTheStateFollowsTheHooksAndIsSeenByTheTwoPartiesOnly() throws {
+        try withFreshSchema { pool, _ in
+            try await Self.prepare(pool)
+            let (notifier, _, _) = Self.recordingNotifier(pool)
+            func ring(_ id: String) async throws {
+                let call = try SIPCall.validated(callID: id, caller: "Alice", callerDisplay: nil, callee: "bob").get()
+                let rang = try await notifier.ring(call)
+                XCTAssertEqual(rang, .queued(devices: 2))
+            }
+            try await ring("ringing")
+            let ringing = try await notifier.state(callID: "ringing", for: "bob@example.com")
+            XCTAssertEqual(ringing?.phase, .ringing)
+            XCTAssertEqual(ringing?.caller, "alice@example.com")
+            XCTAssertEqual(ringing?.callee, "bob@example.com")
+            let seenByCaller = try await notifier.state(callID: "ringing", for: "alice@example.com")
+            XCTAssertEqual(seenByCaller, ringing, "the caller sees it too")
+            let seenByStranger = try await notifier.state(callID: "ringing", for: "carol@example.com")
+            XCTAssertNil(seenByStranger)
+            let unknown = try await notifier.state(callID: "unknown", for: "bob@example.com")
+            XCTAssertNil(unknown)
+            let oversized = try await notifier.state(callID: String(repeating: "x", count: 600), for: "bob@example.com")
+            XCTAssertNil(oversized)
+
+            for (id, reason, phase) in [("c1", SIPCall.CancelReason.cancelled, CallState.Phase.cancelled),
+                                        ("c2", .answeredElsewhere, .answered), ("c3", .timeout, .timeout)] {
+                try await ring(id)
+                _ = try await notifier.cancel(callID: id, callee: "bob", reason: reason)
+                let ended = try await notifier.state(callID: id, for: "bob@example.com")?.phase
+                XCTAssertEqual(ended, phase, id)
+            }
+            try await ring("unended")
+            _ = try await pool.query("UPDATE sip_calls SET ring_until = now() - interval '1 second' WHERE call_id = 'unended'")
+            let unended = try await notifier.state(callID: "unended", for: "bob@example.com")?.phase
+            XCTAssertEqual(unended, .timeout,
+                           "no hook said so, the ring window did")
         }
     }
 }

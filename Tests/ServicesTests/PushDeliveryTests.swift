@@ -70,7 +70,7 @@ final class PushDeliveryTests: XCTestCase {
             apns.attemptSeconds = 4  // each attempt times out after 4 s of the clock
             let delivery = Self.delivery([apns], store: MemoryPushStore(), clock: clock)
             let started = clock.seconds
-            delivery.deliver(.call(callID: "c1", caller: "alice", callerDisplay: nil, callee: "bob"), to: .sample(), deadline: 10)
+            delivery.deliver(.call(callID: "c1", caller: "alice", callerDisplay: nil, callee: "bob", deadline: 2_000_000_000), to: .sample(), deadline: 10)
             try await Self.settle { delivery.counters[.ios]?.failed == 1 }
             let timeouts = apns.attempts.map(\.timeout)
             XCTAssertEqual(timeouts.count, 3)
@@ -131,9 +131,9 @@ final class PushDeliveryTests: XCTestCase {
             XCTAssertTrue(delivery.hasRoom(for: .ios, call: true), "the call lane is not")
             try await Self.settle { apns.heldCount == 2 }
             apns.holding = false
-            delivery.deliver(.call(callID: "c1", caller: "alice", callerDisplay: nil, callee: "bob"), to: .sample(), deadline: 30)
+            delivery.deliver(.call(callID: "c1", caller: "alice", callerDisplay: nil, callee: "bob", deadline: 2_000_000_000), to: .sample(), deadline: 30)
             try await Self.settle { delivery.counters[.ios]?.sent == 1 }
-            XCTAssertEqual(apns.attempts.last?.kind, .call(callID: "c1", caller: "alice", callerDisplay: nil, callee: "bob"))
+            XCTAssertEqual(apns.attempts.last?.kind, .call(callID: "c1", caller: "alice", callerDisplay: nil, callee: "bob", deadline: 2_000_000_000))
             XCTAssertEqual(apns.heldCount, 2, "delivered while both messages were still in flight")
             apns.release()
             try await Self.settle { delivery.counters[.ios]?.sent == 3 }

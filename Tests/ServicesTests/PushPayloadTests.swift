@@ -37,22 +37,57 @@ final class PushPayloadTests: XCTestCase {
         XCTAssertEqual(headers["apns-collapse-id"]?.utf8.count, 32)
     }
 
-    func testCallAndCancelAreVoIPPushesThatExpireAtOnce() {
-        let call = PushKind.call(callID: "c1", caller: "alice@example.com", callerDisplay: "Alice", callee: "bob@example.com")
+    func testACallIsAVoIPPushKeptUntilItsRingWindowEnds() {
+        let call = PushKind.call(callID: "c1@host", caller: "alice", callerDisplay: "Alice", callee: "bob", deadline: 1_800_000_030)
         XCTAssertEqual(APNsRequest.payload(call).text,
-                       #"{"type":"call","call_id":"c1","caller":"alice@example.com","caller_display":"Alice","callee":"bob@example.com"}"#)
-        XCTAssertEqual(Dictionary(uniqueKeysWithValues: APNsRequest.headers(call, appID: "com.example.chat", now: 5)),
-                       ["apns-push-type": "voip", "apns-topic": "com.example.chat.voip", "apns-priority": "10", "apns-expiration": "0"])
-        XCTAssertEqual(APNsRequest.payload(.callCancelled(callID: "c1", reason: "answered_elsewhere")).text,
-                       #"{"type":"call_cancelled","call_id":"c1","reason":"answered_elsewhere"}"#)
+                       #"{"type":"call","call_id":"c1@host","caller":"alice","caller_display":"Alice","callee":"bob","deadline":1800000030}"#)
+        XCTAssertEqual(Dictionary(uniqueKeysWithValues: APNsRequest.headers(call, appID: "com.example.chat", now: 1_800_000_000)),
+                       ["apns-push-type": "voip", "apns-topic": "com.example.chat.voip", "apns-priority": "10",
+                        "apns-expiration": "1800000030"], "kept by APNs until the deadline, never 0 (tried once, stored nowhere)")
+    }
+
+    func testAnUnansweredCallEndsWithAMissedCallAlertNeverAVoIPPush() {
+        for reason in [SIPCall.CancelReason.cancelled, .timeout] {
+            let cancel = PushKind.callCancelled(callID: "c1@host", reason: reason, caller: "alice", callerDisplay: "Alice")
+            XCTAssertEqual(APNsRequest.payload(cancel).text,
+                           #"{"aps":{"alert":{"loc-key":"MISSED_CALL","loc-args":["Alice"]},"sound":"default","thread-id":"calls"},"type":"call_cancelled","call_id":"c1@host","reason":"\#(reason.rawValue)","caller":"alice","caller_display":"Alice"}"#)
+            XCTAssertEqual(Dictionary(uniqueKeysWithValues: APNsRequest.headers(cancel, appID: "com.example.chat", now: 1000)),
+                           ["apns-push-type": "alert", "apns-topic": "com.example.chat", "apns-priority": "10",
+                            "apns-expiration": "87400", "apns-collapse-id": "c1@host"])
+        }
+        let noDisplay = PushKind.callCancelled(callID: "c2", reason: .timeout, caller: "alice", callerDisplay: nil)
+        XCTAssertTrue(APNsRequest.payload(noDisplay).text.contains(#""loc-args":["alice"]"#), "the caller's name when it sent no display name")
+    }
+
+    func testACallAnsweredElsewhereIsABackgroundPushAtPriorityFive() {
+        let answered = PushKind.callCancelled(callID: "c1@host", reason: .answeredElsewhere, caller: "alice", callerDisplay: nil)
+        XCTAssertEqual(APNsRequest.payload(answered).text,
+                       #"{"aps":{"content-available":1},"type":"call_cancelled","call_id":"c1@host","reason":"answered_elsewhere","caller":"alice","caller_display":"alice"}"#)
+        XCTAssertEqual(Dictionary(uniqueKeysWithValues: APNsRequest.headers(answered, appID: "com.example.chat", now: 1000)),
+                       ["apns-push-type": "background", "apns-topic": "com.example.chat", "apns-priority": "5",
+                        "apns-expiration": "4600", "apns-collapse-id": "c1@host"])
+    }
+
+    func testALongCallIDIsHashedToAValidCollapseID() {
+        let long = String(repeating: "x", count: 100) + "@host"
+        let headers = Dictionary(uniqueKeysWithValues: APNsRequest.headers(.callCancelled(callID: long, reason: .cancelled, caller: "a", callerDisplay: nil),
+                                                                          appID: "a.b", now: 0))
+        XCTAssertEqual(headers["apns-collapse-id"]?.utf8.count, 32)
     }
 
     func testFCMBodiesAreDataOnlyWithStringValues() {
-        let call = PushKind.call(callID: "c1", caller: "alice@example.com", callerDisplay: nil, callee: "bob@example.com")
-        XCTAssertEqual(FCMRequest.body(call, token: "tok", ringSeconds: 30).text,
-                       #"{"message":{"token":"tok","data":{"type":"call","call_id":"c1","caller":"alice@example.com","caller_display":"alice@example.com","callee":"bob@example.com"},"android":{"priority":"high","ttl":"30s"}}}"#)
-        XCTAssertEqual(FCMRequest.body(.message(sender: nil, conversation: nil), token: "tok", ringSeconds: 30).text,
+        let call = PushKind.call(callID: "c1", caller: "alice", callerDisplay: nil, callee: "bob", deadline: 1030)
+        XCTAssertEqual(FCMRequest.body(call, token: "tok", now: 1002).text,
+                       #"{"message":{"token":"tok","data":{"type":"call","call_id":"c1","caller":"alice","caller_display":"alice","callee":"bob","deadline":"1030"},"android":{"priority":"high","ttl":"28s"}}}"#,
+                       "a call lives for what is left of its ring window")
+        XCTAssertTrue(FCMRequest.body(call, token: "tok", now: 1100).text.contains(#""ttl":"1s""#), "never 0s, which FCM reads as 'now or never'")
+        XCTAssertEqual(FCMRequest.body(.callCancelled(callID: "c1", reason: .cancelled, caller: "alice", callerDisplay: "Alice"), token: "tok", now: 0).text,
+                       #"{"message":{"token":"tok","data":{"type":"call_cancelled","call_id":"c1","reason":"cancelled","caller":"alice","caller_display":"Alice"},"android":{"priority":"high","ttl":"3600s","collapse_key":"c1"}}}"#)
+        XCTAssertEqual(FCMRequest.body(.message(sender: nil, conversation: nil), token: "tok", now: 0).text,
                        #"{"message":{"token":"tok","data":{"type":"message"},"android":{"priority":"high","ttl":"86400s"}}}"#)
+        XCTAssertEqual(FCMRequest.body(.message(sender: "bob@example.com", conversation: "bob@example.com"), token: "tok", now: 0).text,
+                       #"{"message":{"token":"tok","data":{"type":"message","sender":"bob@example.com"},"android":{"priority":"high","ttl":"86400s","collapse_key":"bob@example.com"}}}"#,
+                       "one notification per conversation, as apns-collapse-id")
         XCTAssertEqual(FCMRequest.assertionClaims(clientEmail: "sa@p.iam.gserviceaccount.com", tokenURI: "https://oauth2.googleapis.com/token", now: 100).text,
                        #"{"iss":"sa@p.iam.gserviceaccount.com","scope":"https://www.googleapis.com/auth/firebase.messaging","aud":"https://oauth2.googleapis.com/token","iat":100,"exp":3700}"#)
     }

@@ -8,8 +8,10 @@ final class SIPCallTests: XCTestCase {
     }
 
     func testAValidCallIsPreparedAndEmptyDisplayNamesDropped() throws {
-        let call = try SIPCall.validated(callID: "1-16746@127.0.0.1", caller: "alice", callerDisplay: "", callee: "Bob").get()
-        XCTAssertEqual(call, SIPCall(callID: "1-16746@127.0.0.1", caller: "alice", callerDisplay: nil, callee: "bob"))
+        let call = try SIPCall.validated(callID: "1-16746@127.0.0.1", caller: "Alice", callerDisplay: "", callee: "Bob").get()
+        XCTAssertEqual(call, SIPCall(callID: "1-16746@127.0.0.1", caller: "Alice", callerDisplay: nil, callerAccount: "alice", callee: "bob"))
+        let notAnAccount = try SIPCall.validated(callID: "x", caller: "a b\u{0600}", callerDisplay: nil, callee: "bob").get()
+        XCTAssertNil(notAnAccount.callerAccount, "a SIP user name that is no account name: nobody reads the call as its caller")
         let named = try SIPCall.validated(callID: "x", caller: "+4930123", callerDisplay: "Zoë <Z&Co>", callee: "bob").get()
         XCTAssertEqual(named.callerDisplay, "Zoë <Z&Co>")
     }

@@ -33,9 +33,9 @@ DOMAIN = "example.com"
 EJABBERD_PORTS = {"c2s": 25222, "http": 25280, "admin": 25347, "push": 25348}
 KAMAILIO_PORTS = {"udp": 25060, "tls": 25061, "wss": 25089}
 RTPENGINE_NG_PORT, RTPENGINE_CLI_PORT, RTPENGINE_MEDIA = 22223, 29900, (30000, 30100)
-# The ring window, short so that the timeout test is quick: Switchboard's CALL_RING_SECONDS and
-# Kamailio's wait for a wake-up REGISTER.
-RING_SECONDS = 6
+# The ring window, one value for Switchboard's CALL_RING_SECONDS and Kamailio's RING_MS: production's
+# 30 s, so that the call tests can cancel at 29 s (test_calls.py runs its scenarios side by side).
+RING_SECONDS = 30
 ADMIN_COMPONENT = (f"gateway.{DOMAIN}", secrets.token_hex(32))
 PUSH_COMPONENT = (f"push.{DOMAIN}", secrets.token_hex(32))
 

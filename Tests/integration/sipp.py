@@ -12,7 +12,9 @@ class SIPp:
     """One SIPp run (one call) in a directory of its own, with its messages traced for the asserts."""
 
     def __init__(self, scenario: str, port: int, fields: list[str] | None = None, user: str | None = None,
-                 password: str | None = None, server: bool = False, timeout: int = 30, local_ip: str = "127.0.0.1"):
+                 password: str | None = None, server: bool = False, timeout: int = 30, local_ip: str = "127.0.0.1",
+                 pause_ms: int | None = None):
+        """`pause_ms`: the length of the scenario's `<pause/>` (SIPp's -d)."""
         self.dir = state_dir(PROFILE, f"sipp-{scenario}-{port}")
         argv = ["sipp"] + ([] if server else [f"127.0.0.1:{KAMAILIO_PORTS['udp']}"])
         argv += ["-sf", str(SCENARIOS / f"{scenario}.xml"), "-i", local_ip, "-p", str(port), "-m", "1", "-nostdin",
@@ -24,6 +26,8 @@ class SIPp:
             argv += ["-inf", str(csv)]
         if user is not None:
             argv += ["-au", user, "-ap", password]
+        if pause_ms is not None:
+            argv += ["-d", str(pause_ms)]
         self.process = subprocess.Popen(argv, cwd=self.dir, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
     def wait(self, timeout: float = 40) -> int:
@@ -57,8 +61,8 @@ class SIPp:
 
 
 def run(scenario: str, port: int, fields: list[str], user: str | None = None, password: str | None = None,
-        timeout: int = 30, local_ip: str = "127.0.0.1") -> SIPp:
-    sipp = SIPp(scenario, port, fields, user, password, timeout=timeout, local_ip=local_ip)
+        timeout: int = 30, local_ip: str = "127.0.0.1", pause_ms: int | None = None) -> SIPp:
+    sipp = SIPp(scenario, port, fields, user, password, timeout=timeout, local_ip=local_ip, pause_ms=pause_ms)
     sipp.wait(timeout + 10)
     return sipp
 

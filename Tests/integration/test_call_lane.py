@@ -14,7 +14,7 @@ import uuid
 import pytest
 import requests
 
-from conftest import DOMAIN, PROFILE, RING_SECONDS, production_environment, wait_ready
+from conftest import DOMAIN, PROFILE, production_environment, wait_ready
 from stack.component_peer import ThreadedComponentPeer, seed_ios_registrations
 from stack.switchboard import Switchboard
 from test_push_app_server import new_account, register_device, wait_for
@@ -22,6 +22,8 @@ from test_push_app_server import new_account, register_device, wait_for
 MESSAGES, SLOW_ANSWER_SECONDS = 5000, 0.25
 HTTP_PORT, HOOKS_PORT, ADMIN_PORT, PUSH_PORT = 18453, 19453, 27357, 27358
 FLOOD_JID = f"flood@{DOMAIN}"
+# This instance's ring window: shorter than the 12.5 s backlog, so that a call behind it would miss it.
+RING_SECONDS = 6
 
 
 @pytest.fixture
@@ -32,7 +34,8 @@ def instance(binary, postgres, ejabberd, turn_secret, fake_apns, fake_fcm):
     env = {**production_environment(postgres.url, turn_secret, ejabberd.reader_url, fake_apns, fake_fcm),
            "HTTP_PORT": str(HTTP_PORT), "HOOKS_HTTP_PORT": str(HOOKS_PORT),
            "XMPP_COMPONENT_PORT": str(ADMIN_PORT), "PUSH_COMPONENT_PORT": str(PUSH_PORT),
-           "XMPP_COMPONENT_SECRET": component_secret, "PUSH_COMPONENT_SECRET": component_secret, "LOG_LEVEL": "warning"}
+           "XMPP_COMPONENT_SECRET": component_secret, "PUSH_COMPONENT_SECRET": component_secret, "LOG_LEVEL": "warning",
+           "CALL_RING_SECONDS": str(RING_SECONDS)}
     server = Switchboard(binary, f"{PROFILE}-lanes", env).start()
     try:
         peer.wait_connected()

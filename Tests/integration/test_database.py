@@ -12,13 +12,13 @@ def test_migrations_are_recorded_once(switchboard, postgres):
     # Ours, beside ejabberd's own (users, push_session, muc_room, …) in the same database.
     assert {"account_credentials", "groups", "push_registrations", "sip_calls", "subscriber", "switchboard_migrations"} <= tables
     assert {"users", "push_session", "muc_room"} <= tables
-    assert postgres.psql("SELECT count(*) FROM switchboard_migrations") == "4"
+    assert postgres.psql("SELECT count(*) FROM switchboard_migrations") == "5"
     # `switchboard migrate` on an up-to-date database applies nothing, twice.
     for _ in range(2):
         result = switchboard.run("migrate")
         assert result.returncode == 0, result.stderr
         assert result.stdout.strip() == "migrations: nothing to apply"
-    assert postgres.psql("SELECT count(*) FROM switchboard_migrations") == "4"
+    assert postgres.psql("SELECT count(*) FROM switchboard_migrations") == "5"
 
 
 def test_subscriber_table_is_kamailio_compatible(postgres, switchboard):

@@ -6,7 +6,7 @@ import uuid
 
 import requests
 
-from conftest import RING_SECONDS, wait_ready
+from conftest import wait_ready
 from sipp import SIPp, final_response, run
 from test_push_app_server import PASSWORD, new_account, register_device, wait_for
 
@@ -47,33 +47,6 @@ def test_register_with_the_account_password_and_refusals_that_look_alike(switchb
     assert final_response(wrong) == final_response(unknown), "a wrong password and an unknown user are indistinguishable"
 
 
-def test_a_call_wakes_the_sleeping_callee_and_completes(switchboard, kamailio, rtpengine, fake_apns, fake_fcm):
-    caller = new_account(switchboard.url)
-    callee, voip, fcm = sleeping_callee(switchboard)
-    uas = SIPp("callee_uas", CALLEE_UAS_PORT, server=True)
-    call = SIPp("caller_invite", CALLER_PORT, [username(caller), username(callee)], username(caller), PASSWORD)
-    wait_for("the VoIP push", lambda: voip_pushes(fake_apns, voip), timeout=5)
-    push = voip_pushes(fake_apns, voip)[0]
-    assert push["headers"]["apns-push-type"] == "voip" and push["headers"]["apns-topic"] == "com.example.phone.voip"
-    assert push["headers"]["apns-expiration"] == "0" and push["headers"]["apns-priority"] == "10"
-    assert push["payload"]["type"] == "call" and push["payload"]["caller"] == username(caller)
-    assert push["payload"]["callee"] == username(callee) and push["payload"]["caller_display"] == f"Caller {username(caller)}"
-    call_id = push["payload"]["call_id"]
-    wait_for("the FCM push", lambda: any(m["token"] == fcm for m in fake_fcm.messages()), timeout=5)
-    message = next(m for m in fake_fcm.messages() if m["token"] == fcm)
-    assert message["android"]["priority"] == "high" and message["data"]["call_id"] == call_id
-
-    # The app wakes up and registers; Kamailio resumes the parked INVITE towards it.
-    woke = run("register", WAKE_PORT, [username(callee), str(CALLEE_UAS_PORT)], username(callee), PASSWORD)
-    assert woke.process.returncode == 0, woke.explain()
-    assert call.wait() == 0, call.explain()
-    assert uas.wait() == 0, uas.explain()
-    assert [s for s in call.received_statuses() if s != 100] == [407, 180, 200, 200], "challenge, 180, 200, 200 to the BYE"
-    # The answer stops the other devices' ringing; media is released with the BYE.
-    wait_for("answered_elsewhere", lambda: any(p["payload"].get("reason") == "answered_elsewhere" for p in voip_pushes(fake_apns, voip)))
-    wait_for("rtpengine to release the call", lambda: call_id not in rtpengine.calls(), timeout=3)
-
-
 def test_a_callee_with_a_stale_contact_is_pushed_and_reached_at_its_new_one(switchboard, kamailio, fake_apns):
     """The app registered earlier from an address that is gone (it slept, its NAT binding expired):
     Kamailio forks to the stale contact and pushes; the woken app's REGISTER adds a branch (tsilo)."""
@@ -89,33 +62,6 @@ def test_a_callee_with_a_stale_contact_is_pushed_and_reached_at_its_new_one(swit
     assert call.wait() == 0, call.explain()
     assert uas.wait() == 0, uas.explain()
     assert 200 in call.received_statuses()
-
-
-def test_the_caller_cancels_while_the_callee_sleeps(switchboard, kamailio, rtpengine, fake_apns):
-    caller = new_account(switchboard.url)
-    callee, voip, _ = sleeping_callee(switchboard)
-    call = run("caller_cancel", CALLER_PORT, [username(caller), username(callee)], username(caller), PASSWORD)
-    assert call.process.returncode == 0, call.explain()
-    assert 487 in call.received_statuses()
-    wait_for("the cancel push", lambda: len(voip_pushes(fake_apns, voip)) == 2, timeout=5)
-    ring, cancelled = voip_pushes(fake_apns, voip)
-    assert cancelled["payload"] == {"type": "call_cancelled", "call_id": ring["payload"]["call_id"], "reason": "cancelled"}
-    assert cancelled["headers"]["apns-push-type"] == "voip"
-    assert ring["payload"]["call_id"] not in rtpengine.calls()
-
-
-def test_a_callee_that_never_wakes_gets_480_after_the_ring_window(switchboard, kamailio, rtpengine, fake_apns):
-    caller = new_account(switchboard.url)
-    callee, voip, _ = sleeping_callee(switchboard)
-    started = time.monotonic()
-    call = run("caller_timeout", CALLER_PORT, [username(caller), username(callee)], username(caller), PASSWORD, timeout=RING_SECONDS + 20)
-    waited = time.monotonic() - started
-    assert call.process.returncode == 0, call.explain()
-    assert call.received_statuses()[-1] == 480
-    assert RING_SECONDS - 0.5 < waited < RING_SECONDS + 5, waited
-    wait_for("the timeout push", lambda: len(voip_pushes(fake_apns, voip)) == 2, timeout=5)
-    assert voip_pushes(fake_apns, voip)[1]["payload"]["reason"] == "timeout"
-    assert voip_pushes(fake_apns, voip)[0]["payload"]["call_id"] not in rtpengine.calls(), "nothing leaks in rtpengine"
 
 
 def test_unknown_callees_get_404_without_a_push(switchboard, kamailio, fake_apns):

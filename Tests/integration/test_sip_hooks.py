@@ -95,7 +95,8 @@ def test_a_call_pushes_every_device_once_per_call_id(switchboard, secret, fake_a
     bob = new_account(switchboard.url)
     callee = bob["jid"].split("@")[0]
     voip, fcm = random_apns_token(), f"fcm-{uuid.uuid4().hex}"
-    register_device(switchboard.url, bob, voip_token=voip, app_id="com.example.phone")
+    iphone_token = random_apns_token()
+    register_device(switchboard.url, bob, push_token=iphone_token, voip_token=voip, app_id="com.example.phone")
     register_device(switchboard.url, bob, platform="android", push_token=fcm, voip_token=None, app_id="com.example.phone")
     register_device(switchboard.url, bob, voip_token=None)  # an iPhone without PushKit: no call push
     body = call_body(callee)
@@ -107,12 +108,15 @@ def test_a_call_pushes_every_device_once_per_call_id(switchboard, secret, fake_a
     wait_for("the FCM push", lambda: any(m["token"] == fcm for m in fake_fcm.messages()), timeout=5)
     push = next(p for p in fake_apns.pushes() if p["token"] == voip)
     assert push["received"] - sent < 1.0
+    deadline = push["payload"]["deadline"]
+    assert abs(deadline - (sent + RING_SECONDS)) <= 1.5, "the ring window's end"
     assert push["headers"]["apns-push-type"] == "voip" and push["headers"]["apns-topic"] == "com.example.phone.voip"
-    assert push["headers"]["apns-expiration"] == "0" and push["headers"]["apns-priority"] == "10"
+    assert push["headers"]["apns-expiration"] == str(deadline) and push["headers"]["apns-priority"] == "10"
     assert push["payload"] == {"type": "call", "call_id": body["call_id"], "caller": "alice",
-                               "caller_display": "Alice <A&B>", "callee": callee}
+                               "caller_display": "Alice <A&B>", "callee": callee, "deadline": deadline}
     message = next(m for m in fake_fcm.messages() if m["token"] == fcm)
-    assert message["android"] == {"priority": "high", "ttl": f"{RING_SECONDS}s"}
+    assert message["android"]["priority"] == "high"
+    assert int(message["android"]["ttl"].rstrip("s")) in (RING_SECONDS - 1, RING_SECONDS), "what is left of the ring window"
     assert message["data"] == {k: str(v) for k, v in push["payload"].items()}
 
     # The same call again (Kamailio retrying, or a second instance): 202, nothing new sent.
@@ -123,15 +127,17 @@ def test_a_call_pushes_every_device_once_per_call_id(switchboard, secret, fake_a
     assert sum(m["token"] == fcm for m in fake_fcm.messages()) == 1
     assert postgres.psql(f"SELECT cardinality(device_uuids) FROM sip_calls WHERE call_id = '{body['call_id']}'") == "2"
 
-    # Cancel reaches the same devices, once.
+    # Cancel reaches the same devices, once: the iPhone on its message token, never as a VoIP push.
     cancel = {"event": "call_cancelled", "caller": "alice", "callee": callee, "call_id": body["call_id"], "reason": "cancelled"}
     r = hook(switchboard, "POST", "cancel", secret, json=cancel)
     assert r.status_code == 200 and r.json() == {"status": "queued", "devices": 2}
-    wait_for("the cancel pushes", lambda: sum(p["token"] == voip for p in fake_apns.pushes()) == 2
+    wait_for("the cancel pushes", lambda: any(p["token"] == iphone_token for p in fake_apns.pushes())
              and sum(m["token"] == fcm for m in fake_fcm.messages()) == 2, timeout=5)
-    cancelled = [p for p in fake_apns.pushes() if p["token"] == voip][-1]
-    assert cancelled["payload"] == {"type": "call_cancelled", "call_id": body["call_id"], "reason": "cancelled"}
-    assert cancelled["headers"]["apns-push-type"] == "voip"
+    cancelled = next(p for p in fake_apns.pushes() if p["token"] == iphone_token)
+    assert cancelled["payload"]["type"] == "call_cancelled" and cancelled["payload"]["reason"] == "cancelled"
+    assert cancelled["headers"]["apns-push-type"] == "alert" and cancelled["headers"]["apns-collapse-id"] == body["call_id"]
+    assert sum(p["token"] == voip for p in fake_apns.pushes()) == 1, "no VoIP push after the call push"
+    assert fake_apns.violations(voip) == [f"VoIP push {push['headers']['apns-id']} never reported as a call"], "the test app did not report it"
     assert hook(switchboard, "POST", "cancel", secret, json=cancel).json() == {"status": "queued", "devices": 0}
 
 

@@ -79,6 +79,29 @@ class FakeAPNs(RecordingFake):
     def stop_silencing(self) -> None:
         self.switch("silent").unlink(missing_ok=True)
 
+    def report_call(self, push: dict) -> None:
+        """What the app does with a VoIP push: report it to CallKit as a new incoming call. Only a
+        call push still inside its ring window can be reported (anything else is left unreported)."""
+        payload = push["payload"]
+        if payload.get("type") == "call" and payload.get("deadline", 0) >= push["received"]:
+            with open(self.switch("reported"), "a") as f:
+                f.write(push["headers"]["apns-id"] + "\n")
+
+    def violations(self, token: str) -> list[str]:
+        """Apple's VoIP rules broken for `token`: pushes the fake refused or flagged, and VoIP pushes
+        that no test app reported as a call (iOS would kill such an app and throttle its pushes)."""
+        path = self.switch("reported")
+        reported = set(path.read_text().split()) if path.exists() else set()
+        found = []
+        for push in self.pushes():
+            if push["token"] != token:
+                continue
+            if "violation" in push:
+                found.append(push["violation"])
+            elif push["headers"]["apns-push-type"] == "voip" and push["headers"].get("apns-id") not in reported:
+                found.append(f"VoIP push {push['headers'].get('apns-id')} never reported as a call")
+        return found
+
     def slow_down(self, seconds: float) -> None:
         """Every request from now on is answered `seconds` after it arrived (recorded on arrival)."""
         self.switch("slow").write_text(str(seconds))

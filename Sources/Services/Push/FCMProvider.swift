@@ -13,17 +13,14 @@ public final class FCMProvider: PushProvider {
     public var connections: (opened: Int, retired: Int) { (client.connectionsOpened, client.connectionsRetired) }
     private let account: FCMServiceAccount
     private let baseURL: String
-    /// Call pushes live only this long (`android.ttl`).
-    private let ringSeconds: Int
     private let clock: LoopClock
     private var accessToken: (token: String, refreshAt: Int64)?
     private var tokenWaiters: [CheckedContinuation<String?, Never>]?
 
-    public init(client: HTTP2Client, account: FCMServiceAccount, baseURL: String, ringSeconds: Int, clock: LoopClock) {
+    public init(client: HTTP2Client, account: FCMServiceAccount, baseURL: String, clock: LoopClock) {
         self.client = client
         self.account = account
         self.baseURL = baseURL
-        self.ringSeconds = ringSeconds
         self.clock = clock
     }
 
@@ -34,7 +31,7 @@ public final class FCMProvider: PushProvider {
             let request = HTTP2Client.Request(
                 url: "\(baseURL)/v1/projects/\(account.projectID)/messages:send",
                 headers: [("authorization", "Bearer \(bearer)"), ("content-type", "application/json")],
-                body: FCMRequest.body(kind, token: target.token, ringSeconds: ringSeconds).bytes,
+                body: FCMRequest.body(kind, token: target.token, now: clock.epochSeconds()).bytes,
                 timeout: timeout - (clock.uptime() - started), urgent: kind.isCall)
             guard case .success(let response) = await client.send(request) else { return (.retry(after: nil), false) }
             // The access token was revoked or expired early: forget it (unless already replaced).

@@ -121,37 +121,39 @@ public final class PushRegistry: PushRegistrationStore {
 
     // MARK: Call pushes
 
-    /// A `SELECT` of the targets of call pushes for the account whose JID is the SQL expression
-    /// `jid` (a parameter such as `$2`): each device's call token (``PushPlatform/callTokenKind``)
-    /// where it is usable; only the devices the subquery `devicesIn` yields, when given. Columns as
-    /// ``callTargets(in:)`` reads them. For callers that combine it with their own tables in one
-    /// statement (the call hooks' single round trip).
-    public nonisolated static func callTargetsQuery(jid: String, devicesIn: String? = nil) -> String {
+    /// Which token of each device a query selects: the call token (``PushPlatform/callTokenKind``),
+    /// or the regular one (call cancels: never a VoIP push, docs/calls.md).
+    public enum TargetToken: Sendable {
+        case call, message
+
+        nonisolated func kind(_ platform: PushPlatform) -> PushTarget.TokenKind { self == .call ? platform.callTokenKind : .push }
+    }
+
+    /// A `SELECT` of push targets for the account whose JID is the SQL expression `jid` (a parameter
+    /// such as `$2`): each device's `token` where it is usable; only the devices the subquery
+    /// `devicesIn` yields, when given. Columns as ``targets(in:token:)`` reads them. For callers that
+    /// combine it with their own tables in one statement (the call hooks' single round trip).
+    public nonisolated static func targetsQuery(jid: String, devicesIn: String? = nil, token: TargetToken) -> String {
         let filter = devicesIn.map { " AND r.device_uuid IN (\($0))" } ?? ""
+        let column = "CASE r.platform " + PushPlatform.allCases.map { "WHEN '\($0.rawValue)' THEN r.\(Self.column(token.kind($0)))" }
+            .joined(separator: " ") + " END"
+        let usable = "CASE r.platform " + PushPlatform.allCases.map { platform in
+            let name = Self.column(token.kind(platform))
+            return "WHEN '\(platform.rawValue)' THEN r.\(name) IS NOT NULL AND r.\(name)_dead_at IS NULL"
+        }.joined(separator: " ") + " ELSE false END"
         return """
-            SELECT r.device_uuid, r.platform, r.app_id, r.environment, \(callToken) AS token
-            FROM push_registrations r WHERE r.jid = \(jid) AND \(callTokenUsable)\(filter)
+            SELECT r.device_uuid, r.platform, r.app_id, r.environment, \(column) AS token
+            FROM push_registrations r WHERE r.jid = \(jid) AND \(usable)\(filter)
             """
     }
 
-    /// The targets in the rows of a query built on ``callTargetsQuery(jid:devicesIn:)``.
-    public nonisolated static func callTargets(in result: QueryResult) -> [PushTarget] {
+    /// The targets in the rows of a query built on ``targetsQuery(jid:devicesIn:token:)``.
+    public nonisolated static func targets(in result: QueryResult, token: TargetToken) -> [PushTarget] {
         result.rows.indices.compactMap { row in
             guard let platform = result.value(row, "platform").flatMap(PushPlatform.init) else { return nil }
-            return PushTarget(row: row, of: result, tokenKind: platform.callTokenKind)
+            return PushTarget(row: row, of: result, tokenKind: token.kind(platform))
         }
     }
-
-    /// A device's token for calls, and whether it is usable, by ``PushPlatform/callTokenKind``.
-    private nonisolated static let callToken =
-        "CASE r.platform " + PushPlatform.allCases.map { "WHEN '\($0.rawValue)' THEN r.\(column($0.callTokenKind))" }.joined(separator: " ")
-            + " END"
-
-    private nonisolated static let callTokenUsable =
-        "CASE r.platform " + PushPlatform.allCases.map { platform in
-            let kind = platform.callTokenKind
-            return "WHEN '\(platform.rawValue)' THEN r.\(column(kind)) IS NOT NULL AND r.\(column(kind))_dead_at IS NULL"
-        }.joined(separator: " ") + " ELSE false END"
 
     private nonisolated static func column(_ kind: PushTarget.TokenKind) -> String { kind == .voip ? "voip_token" : "push_token" }
 }

@@ -6,6 +6,9 @@ public struct SIPCall: Equatable, Sendable {
     public let callID: String
     public let caller: String
     public let callerDisplay: String?
+    /// The caller's account name, when the SIP user name is one (Kamailio authenticated the caller as
+    /// that user): who may read the call's state as its caller.
+    public let callerAccount: String?
     /// The callee's account name (nodeprep applied: SIP user parts are matched case-insensitively by
     /// Kamailio's location lookup, accounts are stored prepared).
     public let callee: String
@@ -38,7 +41,8 @@ public struct SIPCall: Equatable, Sendable {
             return .failure(.init(field: "callee", rule: "a user name of this server"))
         }
         let display = callerDisplay.map(withoutFormatCharacters).flatMap { $0.isEmpty ? nil : $0 }
-        return .success(SIPCall(callID: callID, caller: caller, callerDisplay: display, callee: prepared))
+        let account = StringPrep.nodeprep(caller).flatMap { $0.isEmpty ? nil : $0 }
+        return .success(SIPCall(callID: callID, caller: caller, callerDisplay: display, callerAccount: account, callee: prepared))
     }
 
     public static func reason(_ raw: String?) -> Result<CancelReason, Invalid> {

@@ -77,5 +77,10 @@ public enum SchemaMigrations {
             "CREATE INDEX push_registrations_push_token ON push_registrations (push_token)",
             "CREATE INDEX push_registrations_voip_token ON push_registrations (voip_token) WHERE voip_token IS NOT NULL",
         ]),
+        // GET /calls/{call_id} (docs/calls.md): who may ask (the caller's account), how the call ended
+        // (the cancel hook's reason), and the caller's display name for the missed-call alert.
+        Migration(version: 5, name: "sip_calls: call state", statements: [
+            "ALTER TABLE sip_calls ADD COLUMN caller_jid text, ADD COLUMN caller_display text, ADD COLUMN end_reason text",
+        ]),
     ]
 }
