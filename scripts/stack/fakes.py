@@ -13,8 +13,10 @@ class RecordingFake:
     """What both fakes share: a TLS port on loopback, a JSON-lines record of what they received, and
     a JSON file of per-token answers they read on every request."""
 
-    def __init__(self, profile: str, name: str, port: int, record: str):
-        self.PORT = port
+    def __init__(self, profile: str, name: str, port: int, record: str, hostname: str = "127.0.0.1"):
+        """`hostname`: the name clients reach the fake by (its URL); another than 127.0.0.1 when it
+        runs in a container of the compose test."""
+        self.PORT, self.hostname = port, hostname
         self.dir = state_dir(profile, name)
         self.record, self.answers = self.dir / record, self.dir / "answers.json"
         self.record.write_text("")
@@ -22,7 +24,7 @@ class RecordingFake:
 
     @property
     def url(self) -> str:
-        return f"https://127.0.0.1:{self.PORT}"
+        return f"https://{self.hostname}:{self.PORT}"
 
     def received(self) -> list[dict]:
         return [json.loads(line) for line in self.record.read_text().splitlines() if line]
@@ -41,24 +43,29 @@ class FakeAPNs(RecordingFake):
     """fixtures/fakes/fake_apns.py with a fresh .p8-style key and a self-signed TLS certificate."""
     KEY_ID, TEAM_ID = "ABC123DEFG", "DEF123ABCG"
 
-    def __init__(self, profile: str, port: int):
-        super().__init__(profile, "fake-apns", port, "pushes.jsonl")
+    def __init__(self, profile: str, port: int, hostname: str = "127.0.0.1", tls_names: tuple[str, ...] = (), launch: bool = True):
+        """`tls_names`: more DNS names for the certificate (the fake FCM's, in containers); `launch`:
+        start it here (else a container runs ``argv``)."""
+        super().__init__(profile, "fake-apns", port, "pushes.jsonl", hostname)
         self.key_file, self.public_key = self.dir / "AuthKey.p8", self.dir / "AuthKey.pub"
         subprocess.run(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", str(self.key_file)], check=True, capture_output=True)
         subprocess.run(["openssl", "pkey", "-in", str(self.key_file), "-pubout", "-out", str(self.public_key)], check=True, capture_output=True)
         self.cert, self.tls_key = self.dir / "cert.pem", self.dir / "tls-key.pem"
         subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
-                        "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost", "-keyout", str(self.tls_key), "-out", str(self.cert)],
+                        "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=" + ",".join(["IP:127.0.0.1", "DNS:localhost"] + [f"DNS:{n}" for n in (hostname, *tls_names) if n != "127.0.0.1"]),
+                        "-keyout", str(self.tls_key), "-out", str(self.cert)],
                        check=True, capture_output=True)
-        self.start()
+        if launch:
+            self.start()
+
+    def argv(self, python: str = sys.executable, listen: str = "127.0.0.1") -> list[str]:
+        return [python, str(ROOT / "fixtures" / "fakes" / "fake_apns.py"), "--host", listen, "--port", str(self.PORT), "--cert", str(self.cert),
+                "--key", str(self.tls_key), "--public-key", str(self.public_key), "--key-id", self.KEY_ID,
+                "--team-id", self.TEAM_ID, "--record", str(self.record), "--answers", str(self.answers)]
 
     def start(self) -> None:
         """(Re)starts the fake with the same key, certificate and records."""
-        script = ROOT / "fixtures" / "fakes" / "fake_apns.py"
-        self.daemon = Daemon("fake-apns", [sys.executable, str(script), "--port", str(self.PORT), "--cert", str(self.cert),
-                                           "--key", str(self.tls_key), "--public-key", str(self.public_key), "--key-id", self.KEY_ID,
-                                           "--team-id", self.TEAM_ID, "--record", str(self.record), "--answers", str(self.answers)],
-                             self.dir / "fake-apns.log")
+        self.daemon = Daemon("fake-apns", self.argv(), self.dir / "fake-apns.log")
         wait_for_port(self.PORT, process=self.daemon)
 
     def pushes(self) -> list[dict]:
@@ -126,8 +133,9 @@ class FakeFCM(RecordingFake):
     """fixtures/fakes/fake_fcm.py with a fresh service account (RSA key) and the fake APNs' certificate."""
     PROJECT, EMAIL = "switchboard-test", "push@switchboard-test.iam.gserviceaccount.com"
 
-    def __init__(self, profile: str, port: int, tls: "FakeAPNs"):
-        super().__init__(profile, "fake-fcm", port, "messages.jsonl")
+    def __init__(self, profile: str, port: int, tls: "FakeAPNs", hostname: str = "127.0.0.1", launch: bool = True):
+        super().__init__(profile, "fake-fcm", port, "messages.jsonl", hostname)
+        self.tls = tls
         key, public = self.dir / "sa-key.pem", self.dir / "sa-pub.pem"
         subprocess.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", str(key)], check=True, capture_output=True)
         subprocess.run(["openssl", "pkey", "-in", str(key), "-pubout", "-out", str(public)], check=True, capture_output=True)
@@ -140,12 +148,15 @@ class FakeFCM(RecordingFake):
             "auth_provider_x509_cert_url": "https://www.googleapis.com/oauth2/v1/certs",
             "client_x509_cert_url": f"https://www.googleapis.com/robot/v1/metadata/x509/{self.EMAIL.replace('@', '%40')}",
             "universe_domain": "googleapis.com"}, indent=2) + "\n")
-        script = ROOT / "fixtures" / "fakes" / "fake_fcm.py"
-        self.daemon = Daemon("fake-fcm", [sys.executable, str(script), "--port", str(self.PORT), "--cert", str(tls.cert),
-                                          "--key", str(tls.tls_key), "--public-key", str(public), "--client-email", self.EMAIL,
-                                          "--project", self.PROJECT, "--record", str(self.record), "--answers", str(self.answers)],
-                             self.dir / "fake-fcm.log")
-        wait_for_port(self.PORT, process=self.daemon)
+        self.public_key = public
+        if launch:
+            self.daemon = Daemon("fake-fcm", self.argv(), self.dir / "fake-fcm.log")
+            wait_for_port(self.PORT, process=self.daemon)
+
+    def argv(self, python: str = sys.executable, listen: str = "127.0.0.1") -> list[str]:
+        return [python, str(ROOT / "fixtures" / "fakes" / "fake_fcm.py"), "--host", listen, "--name", self.hostname, "--port", str(self.PORT),
+                "--cert", str(self.tls.cert), "--key", str(self.tls.tls_key), "--public-key", str(self.public_key),
+                "--client-email", self.EMAIL, "--project", self.PROJECT, "--record", str(self.record), "--answers", str(self.answers)]
 
     def messages(self) -> list[dict]:
         return self.received()
