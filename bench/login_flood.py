@@ -24,7 +24,7 @@ from stack.processes import state_dir  # noqa: E402
 from stack.switchboard import Switchboard, build  # noqa: E402
 
 DOMAIN = "example.com"
-PORTS = {"c2s": 26222, "http": 26280, "admin": 26347, "push": 26348}
+PORTS = {"c2s": 26222, "c2s_tls": 26223, "http": 26280, "https": 26443, "admin": 26347, "push": 26348}
 HTTP_PORT = 18610
 
 

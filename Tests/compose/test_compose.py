@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT / "Tests" / "integration"))
 
 from stack.fakes import FakeAPNs, FakeFCM  # noqa: E402
 from stack.processes import STATE  # noqa: E402
-from xmpp_client import enable_push, run_session, send_message  # noqa: E402
+from xmpp_client import direct_tls_features, enable_push, run_session, send_message  # noqa: E402
 
 PROJECT = "switchboard-test"
 COMPOSE = ROOT / "deploy" / "compose" / "docker-compose.yml"
@@ -126,7 +126,7 @@ def stack():
     env = {
         "XMPP_DOMAIN": DOMAIN, "XMPP_HOST": "127.0.0.1", "XMPP_WS_URL": "wss://127.0.0.1/ws",
         "SIP_HOST": "127.0.0.1", "SIP_WS_URL": "wss://127.0.0.1:8089/ws",
-        "TURN_URIS": "turn:127.0.0.1:3478?transport=udp", "PUBLIC_IP": "127.0.0.1",
+        "TURN_URIS": "turn:127.0.0.1:3478?transport=udp", "PUBLIC_IP": "127.0.0.1", "TURN_HOST": "127.0.0.1",
         **{name: secrets.token_hex(32) for name in ("JWT_SECRET", "HOOK_SECRET", "TURN_SECRET", "XMPP_COMPONENT_SECRET",
                                                     "PUSH_COMPONENT_SECRET", "EJABBERD_DB_PASSWORD", "SWITCHBOARD_DB_PASSWORD",
                                                     "READER_DB_PASSWORD")},
@@ -175,6 +175,10 @@ def test_the_stack_serves_rest_xmpp_push_sip_and_turn_and_keeps_accounts_across_
     while not any(p["token"] == token for p in stack.apns.pushes()):
         assert time.monotonic() < deadline, "no push reached the fake APNs\n" + stack.logs()
         time.sleep(0.2)
+
+    # ejabberd's other published doors: direct TLS (XEP-0368) and HTTPS (uploads, WebSocket).
+    assert b"SCRAM-SHA-256" in direct_tls_features(5223, DOMAIN)
+    assert requests.get("https://127.0.0.1:5443/ws", verify=False, timeout=5).status_code != 404
 
     # SIP on the published 5060: REGISTER with the account's password (digest via the HA1 hook).
     sipp_dir = STATE / "compose-test" / "sipp"

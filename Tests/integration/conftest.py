@@ -30,7 +30,7 @@ TURN_PEER_PORT = 23490
 # address, denied as a peer as in production), 127.0.0.2 an allowed peer.
 TURN_PEER_HOSTS = ("127.0.0.2", "127.0.0.1")
 DOMAIN = "example.com"
-EJABBERD_PORTS = {"c2s": 25222, "http": 25280, "admin": 25347, "push": 25348}
+EJABBERD_PORTS = {"c2s": 25222, "c2s_tls": 25223, "http": 25280, "https": 25443, "admin": 25347, "push": 25348}
 KAMAILIO_PORTS = {"udp": 25060, "tls": 25061, "wss": 25089}
 RTPENGINE_NG_PORT, RTPENGINE_CLI_PORT, RTPENGINE_MEDIA = 22223, 29900, (30000, 30100)
 # The ring window, one value for Switchboard's CALL_RING_SECONDS and Kamailio's RING_MS: production's
@@ -53,8 +53,9 @@ def postgres():
 
 
 @pytest.fixture(scope="session")
-def ejabberd(postgres):
-    server = Ejabberd(PROFILE, postgres, DOMAIN, EJABBERD_PORTS, {"admin": ADMIN_COMPONENT, "push": PUSH_COMPONENT})
+def ejabberd(postgres, turn_secret):
+    server = Ejabberd(PROFILE, postgres, DOMAIN, EJABBERD_PORTS, {"admin": ADMIN_COMPONENT, "push": PUSH_COMPONENT},
+                      turn=("127.0.0.1", TURN_PORT, turn_secret))
     server.load_schema().start()
     yield server
     server.stop()

@@ -24,3 +24,14 @@ def test_coturn_denies_its_own_external_address_as_a_peer():
     text = (DEPLOY / "coturn" / "turnserver.conf").read_text()
     external = re.search(r"^external-ip=(.*)$", text, re.M).group(1)
     assert re.search(rf"^denied-peer-ip={re.escape(external)}$", text, re.M)
+
+
+def test_the_systemd_unit_verifies_with_the_release_binary(binary, tmp_path):
+    """deploy/systemd/switchboard.service as systemd reads it (directives, sandboxing options, the
+    commands), with the binary this checkout builds in place of /usr/local/bin/switchboard."""
+    import subprocess
+    unit = (DEPLOY / "systemd" / "switchboard.service").read_text().replace("/usr/local/bin/switchboard", str(binary))
+    assert "ProtectSystem=strict" in unit and "NoNewPrivileges=yes" in unit and "EnvironmentFile=" in unit
+    (tmp_path / "switchboard.service").write_text(unit)
+    checked = subprocess.run(["systemd-analyze", "verify", str(tmp_path / "switchboard.service")], capture_output=True, text=True, timeout=60)
+    assert checked.returncode == 0 and checked.stderr.strip() == "", checked.stderr

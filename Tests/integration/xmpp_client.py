@@ -101,3 +101,20 @@ def publish_directly(jid: str, password: str, port: int, push_jid: str, node: st
         except IqError as error:
             return error.condition
     return run_session(jid, password, port, work)
+
+
+def direct_tls_features(port: int, domain: str, host: str = "127.0.0.1") -> bytes:
+    """Opens a c2s stream inside TLS from the first byte (XEP-0368) and returns the stream features."""
+    import socket
+    context = ssl.create_default_context()
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE  # the stack's self-signed certificate
+    with context.wrap_socket(socket.create_connection((host, port), timeout=5)) as tls:
+        tls.sendall(f"<?xml version='1.0'?><stream:stream to='{domain}' xmlns='jabber:client' "
+                    "xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>".encode())
+        answer = b""
+        while b"</stream:features>" not in answer:
+            chunk = tls.recv(4096)
+            if not chunk:
+                break
+            answer += chunk
+    return answer

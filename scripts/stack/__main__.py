@@ -23,7 +23,7 @@ from .switchboard import Switchboard, build
 DOMAIN = "example.com"
 
 
-EJABBERD_PORTS = {"c2s": 5222, "http": 5280, "admin": 5347, "push": 5348}
+EJABBERD_PORTS = {"c2s": 5222, "c2s_tls": 5223, "http": 5280, "https": 5443, "admin": 5347, "push": 5348}
 
 
 def development_environment(database_url: str, http_port: int, turn_port: int, turn_secret: str,
@@ -50,10 +50,10 @@ def dev() -> int:
         postgres = Postgres("dev", 15432).start().create_database()
         started.append(postgres.fast_stop)
         components = {"admin": (f"gateway.{DOMAIN}", secrets.token_hex(32)), "push": (f"push.{DOMAIN}", secrets.token_hex(32))}
-        ejabberd = Ejabberd("dev", postgres, DOMAIN, EJABBERD_PORTS, components).load_schema()
+        turn_secret = secrets.token_hex(32)
+        ejabberd = Ejabberd("dev", postgres, DOMAIN, EJABBERD_PORTS, components, turn=("127.0.0.1", 3478, turn_secret)).load_schema()
         ejabberd.start()
         started.append(ejabberd.stop)
-        turn_secret = secrets.token_hex(32)
         coturn = Coturn("dev", 3478, turn_secret, DOMAIN).start()
         started.append(coturn.stop)
         apns = FakeAPNs("dev", 9443)

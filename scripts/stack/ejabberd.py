@@ -5,6 +5,7 @@ ports, secrets, paths) replaced. The SQL schema pg.new.sql is loaded once into t
 """
 import os
 import re
+import secrets
 import signal
 import subprocess
 from pathlib import Path
@@ -29,9 +30,12 @@ def render_config(macros: dict[str, str | int]) -> str:
 
 
 class Ejabberd:
-    def __init__(self, profile: str, postgres, domain: str, ports: dict[str, int], components: dict[str, tuple[str, str]]):
-        """`ports`: c2s, http, admin, push; `components`: admin/push -> (domain, secret)."""
+    def __init__(self, profile: str, postgres, domain: str, ports: dict[str, int], components: dict[str, tuple[str, str]],
+                 turn: tuple[str, int, str] | None = None):
+        """`ports`: c2s, c2s_tls, http, https, admin, push; `components`: admin/push -> (domain, secret);
+        `turn`: coturn's (host, port, secret) for XEP-0215, or None for none reachable."""
         self.profile, self.postgres, self.domain, self.ports, self.components = profile, postgres, domain, ports, components
+        self.turn = turn or ("127.0.0.1", 3478, secrets.token_hex(32))
         for port in ports.values():
             if port_open(port):
                 raise RuntimeError(f"port {port} is in use: is another {profile} stack still running?")
@@ -53,12 +57,14 @@ class Ejabberd:
         (etc / "ejabberd.yml").write_text(render_config({
             "XMPP_DOMAIN": self.domain, "CERTFILE": str(etc / "server.pem"),
             "LISTEN_IP": "127.0.0.1", "INTERNAL_IP": "127.0.0.1",
-            "C2S_PORT": self.ports["c2s"], "HTTP_PORT": self.ports["http"],
+            "C2S_PORT": self.ports["c2s"], "C2S_TLS_PORT": self.ports["c2s_tls"],
+            "HTTP_PORT": self.ports["http"], "HTTPS_PORT": self.ports["https"],
+            "TURN_HOST": self.turn[0], "TURN_PORT": self.turn[1], "TURN_SECRET": self.turn[2],
             "ADMIN_COMPONENT_PORT": self.ports["admin"], "PUSH_COMPONENT_PORT": self.ports["push"],
             "ADMIN_COMPONENT_DOMAIN": admin_domain, "ADMIN_COMPONENT_SECRET": admin_secret,
             "PUSH_COMPONENT_DOMAIN": push_domain, "PUSH_COMPONENT_SECRET": push_secret,
             "MUC_DOMAIN": f"conference.{self.domain}", "UPLOAD_DOMAIN": f"upload.{self.domain}",
-            "UPLOAD_URL": f"http://127.0.0.1:{self.ports['http']}/upload", "UPLOAD_DIR": str(self.dir / "upload"),
+            "UPLOAD_URL": f"https://127.0.0.1:{self.ports['https']}/upload", "UPLOAD_DIR": str(self.dir / "upload"),
             "SQL_SERVER": "127.0.0.1", "SQL_PORT": self.postgres.port, "SQL_DATABASE": self.postgres.database,
             "SQL_USERNAME": self.postgres.user, "SQL_PASSWORD": "unused-trust-auth",
         }))

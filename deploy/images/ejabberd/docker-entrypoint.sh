@@ -9,7 +9,7 @@ ctl() {
 }
 [ "${1:-foreground}" = status ] && ctl status
 
-: "${XMPP_DOMAIN:?}" "${XMPP_COMPONENT_SECRET:?}" "${PUSH_COMPONENT_SECRET:?}" "${EJABBERD_DB_PASSWORD:?}"
+: "${XMPP_DOMAIN:?}" "${XMPP_COMPONENT_SECRET:?}" "${PUSH_COMPONENT_SECRET:?}" "${EJABBERD_DB_PASSWORD:?}" "${TURN_SECRET:?}"
 mkdir -p "$ETC"
 # A self-signed certificate on first start; mount the real one at /var/lib/ejabberd/tls/server.pem.
 if [ ! -s /var/lib/ejabberd/tls/server.pem ]; then
@@ -37,12 +37,14 @@ macro PUSH_COMPONENT_DOMAIN "${PUSH_COMPONENT_DOMAIN:-push.$XMPP_DOMAIN}"
 macro PUSH_COMPONENT_SECRET "$PUSH_COMPONENT_SECRET"
 macro MUC_DOMAIN "${MUC_DOMAIN:-conference.$XMPP_DOMAIN}"
 macro UPLOAD_DOMAIN "upload.$XMPP_DOMAIN"
-macro UPLOAD_URL "${UPLOAD_URL:-http://${XMPP_HOST:-$XMPP_DOMAIN}:5280/upload}"
+macro UPLOAD_URL "${UPLOAD_URL:-https://${XMPP_HOST:-$XMPP_DOMAIN}:5443/upload}"
 macro UPLOAD_DIR /var/lib/ejabberd/upload
 macro SQL_SERVER "${SQL_SERVER:-db}"
 macro SQL_DATABASE ejabberd
 macro SQL_USERNAME ejabberd
 macro SQL_PASSWORD "$EJABBERD_DB_PASSWORD"
+macro TURN_HOST "${TURN_HOST:-${XMPP_HOST:-$XMPP_DOMAIN}}"
+macro TURN_SECRET "$TURN_SECRET"
 printf '%s\n' "$config" > "$ETC/ejabberd.yml"
 cp /etc/ejabberd/inetrc "$ETC/inetrc"
 printf 'ERLANG_NODE=ejabberd@localhost\nEXEC_CMD=as_current_user\nERL_OPTIONS="-env ERL_CRASH_DUMP_BYTES 0"\n' > "$ETC/ejabberdctl.cfg"
