@@ -50,6 +50,8 @@ let package = Package(
         module("Loop", ["CEpoll", logging]),
         // Pure value codecs: JSON, Base64/Base32/hex, HTTP dates.
         module("Codecs", []),
+        // Log lines as operators read them: text, or one JSON object per line (LOG_FORMAT).
+        module("Logs", ["Codecs", logging]),
         // OpenSSL and libidn: digests, HMAC, signing keys, JWS, SCRAM, stringprep, randomness.
         module("Crypto", ["Codecs", "COpenSSL", "CIDNShims"]),
         // PostgreSQL through libpq on the loop: connection, pool, results, migration runner, cache.
@@ -77,7 +79,7 @@ let package = Package(
             name: "switchboard",
             dependencies: [
                 "Loop", "Postgres", "HTTP2Client", "XMPP", "XMPPComponent", "HTTPServer", "Services", "Config",
-                "JSONAPI", "PhoneAPI", "SIPHooks", logging,
+                "JSONAPI", "PhoneAPI", "SIPHooks", "Logs", logging,
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: upcoming
@@ -93,6 +95,7 @@ let package = Package(
         .target(name: "SwitchboardTesting", dependencies: ["Loop", "Postgres", logging], path: "Tests/SwitchboardTesting"),
         tests("LoopTests", ["Loop", logging]),
         tests("CodecsTests", ["Codecs"]),
+        tests("LogsTests", ["Logs", "Codecs", logging]),
         tests("CryptoTests", ["Crypto", "Codecs", "SwitchboardTesting"]),
         tests("PostgresTests", ["Postgres", "Loop", "SwitchboardTesting", logging]),
         tests("HTTP2ClientTests", ["HTTP2Client", "Loop", "SwitchboardTesting", logging]),

@@ -106,10 +106,17 @@ public struct ConfigurationProblem: Error, Equatable, Sendable, CustomStringConv
 /// Every problem found, reported together so an operator fixes them in one pass.
 public struct ConfigurationErrors: Error, Sendable, CustomStringConvertible {
     public let problems: [ConfigurationProblem]
+    /// Found on the way, printed after the problems: a misspelt variable often explains one.
+    public var warnings: [String] = []
+
+    public init(problems: [ConfigurationProblem], warnings: [String] = []) {
+        self.problems = problems
+        self.warnings = warnings
+    }
 
     public var description: String {
         let noun = problems.count == 1 ? "problem" : "problems"
-        return (["configuration has \(problems.count) \(noun):"] + problems.map { "  - \($0)" })
+        return (["configuration has \(problems.count) \(noun):"] + problems.map { "  - \($0)" } + warnings.map { "warning: \($0)" })
             .joined(separator: "\n")
     }
 }

@@ -29,7 +29,7 @@ public struct ConfigurationReader {
         var reader = ConfigurationReader(env: env, readFile: readFile, fileMode: fileMode)
         var configuration = reader.build()
         configuration.warnings = reader.warnings
-        return reader.problems.isEmpty ? .success(configuration) : .failure(ConfigurationErrors(problems: reader.problems))
+        return reader.problems.isEmpty ? .success(configuration) : .failure(ConfigurationErrors(problems: reader.problems, warnings: reader.warnings))
     }
 
     /// The permission bits from `stat`.
@@ -52,6 +52,9 @@ public struct ConfigurationReader {
     }
 
     private mutating func build() -> Configuration {
+        warnAboutMisspelledNames()
+        _ = enumValue("LOG_LEVEL", default: LogLevelName.info)
+        _ = enumValue("LOG_FORMAT", default: LogFormatName.text)
         let environment = enumValue("SWITCHBOARD_ENV", default: Configuration.Environment.production)
         let relaxed = environment == .development
         let domain = domainName("XMPP_DOMAIN", default: "example.com")
@@ -149,6 +152,17 @@ public struct ConfigurationReader {
 
     private mutating func report(_ variable: String, _ problem: String, fix: String) {
         problems.append(ConfigurationProblem(variable: variable, problem: problem, fix: fix))
+    }
+
+    /// A variable Switchboard does not read but whose name is close to one it does (`APNS_KEYFILE`) is
+    /// most likely a typo that leaves the real one at its default: worth a warning naming the right one.
+    private mutating func warnAboutMisspelledNames() {
+        let known = ConfigurationVariable.names
+        for name in env.keys.sorted() where !known.contains(name) && !(env[name] ?? "").isEmpty {
+            if let meant = MisspelledName.closest(to: name, in: known) {
+                warnings.append("\(name) is not a variable Switchboard reads; did you mean \(meant)?")
+            }
+        }
     }
 
     /// The value, or nil when unset or empty (an empty variable means "use the default").
@@ -310,10 +324,17 @@ public struct ConfigurationReader {
     }
 
     /// A libpq URI or conninfo string from `name`, checked by libpq's own parser; nil when unset.
+    /// libpq parses `postgres://::bad` into the port ":bad" and complains only when connecting, so the
+    /// ports (one per host) are checked here too.
     private mutating func connectionString(_ name: String) -> String? {
         guard let url = value(name) else { return nil }
-        if DatabaseAddress.parse(url) == nil {
+        guard let options = DatabaseAddress.parse(url) else {
             report(name, "is not a libpq connection URI or conninfo string", fix: "set it like postgresql://user:password@host:5432/dbname")
+            return url
+        }
+        if let ports = options["port"], ports.split(separator: ",", omittingEmptySubsequences: false).contains(where: { UInt16($0) == nil }) {
+            report(name, "has the port '\(ports)', which is not a number (an IPv6 host needs brackets: postgresql://[::1]:5432/db)",
+                   fix: "set it like postgresql://user:password@host:5432/dbname")
         }
         return url
     }
@@ -327,6 +348,45 @@ public struct ConfigurationReader {
         ]
         if let password = value("DB_PASSWORD") { parts.append(("password", password)) }
         return DatabaseAddress.conninfo(parts)
+    }
+}
+
+/// `LOG_FORMAT`'s values.
+enum LogFormatName: String, CaseIterable {
+    case text, json
+}
+
+/// `LOG_LEVEL`'s values (swift-log's levels).
+enum LogLevelName: String, CaseIterable {
+    case trace, debug, info, notice, warning, error, critical
+}
+
+/// The known variable a misspelt name was meant to be: the same but for underscores or case, or one
+/// or two edits away from a name at least 8 characters long. Only names that share the first word of
+/// a known one (APNS_, XMPP_, …) are considered, so PATH or HOME never match.
+public enum MisspelledName {
+    public static func closest(to name: String, in known: Set<String>) -> String? {
+        let upper = name.uppercased()
+        let squashed = { (s: String) in s.filter { $0 != "_" } }
+        if let same = known.first(where: { squashed($0) == squashed(upper) }) { return same }
+        let firstWord = { (s: String) in s.split(separator: "_").first.map(String.init) ?? s }
+        let prefixes = Set(known.map(firstWord))
+        guard prefixes.contains(firstWord(upper)) || prefixes.contains(where: { upper.hasPrefix($0) }) else { return nil }
+        let scored = known.filter { $0.count >= 8 }.map { ($0, distance(Array(upper.utf8), Array($0.utf8))) }.filter { $0.1 <= 2 }
+        return scored.min { $0.1 != $1.1 ? $0.1 < $1.1 : $0.0 < $1.0 }?.0
+    }
+
+    /// Levenshtein distance.
+    static func distance(_ a: [UInt8], _ b: [UInt8]) -> Int {
+        var previous = Array(0...b.count)
+        for (i, x) in a.enumerated() {
+            var current = [i + 1]
+            for (j, y) in b.enumerated() {
+                current.append(min(previous[j + 1] + 1, current[j] + 1, previous[j] + (x == y ? 0 : 1)))
+            }
+            previous = current
+        }
+        return previous[b.count]
     }
 }
 

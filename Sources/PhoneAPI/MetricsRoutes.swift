@@ -1,3 +1,4 @@
+import Config
 public import HTTPServer
 import Loop
 public import Services
@@ -7,7 +8,9 @@ public import Services
 public enum MetricsRoutes {
     public static func install(on router: inout Router, delivery: PushDelivery) {
         router.add(.GET, "/metrics", .immediate { _ in
-            var lines = ["# TYPE switchboard_pushes_total counter"]
+            var lines = ["# HELP switchboard_build_info The running build (always 1).", "# TYPE switchboard_build_info gauge",
+                         "switchboard_build_info{version=\"\(BuildInfo.version)\",commit=\"\(BuildInfo.commit)\"} 1",
+                         "# TYPE switchboard_pushes_total counter"]
             for platform in PushPlatform.allCases {
                 let c = delivery.counters[platform] ?? PushDelivery.Counters()
                 for (outcome, value) in [("sent", c.sent), ("failed", c.failed), ("retried", c.retried), ("dead_token", c.dead)] {

@@ -1,4 +1,7 @@
 import CLibPQ
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// libpq connection strings: parsing (to validate and to log without the password) and building.
 public enum DatabaseAddress {
@@ -31,5 +34,30 @@ public enum DatabaseAddress {
             let escaped = value.flatMap { $0 == "\\" || $0 == "'" ? ["\\", $0] : [$0] }.map(String.init).joined()
             return "\(key)='\(escaped)'"
         }.joined(separator: " ")
+    }
+
+    /// Connects once, blocking (for `switchboard check-config --connect`, never on the loop): nil when
+    /// PostgreSQL accepted the connection, else libpq's own message. `timeoutSeconds` bounds each
+    /// host's connection attempt (libpq's `connect_timeout`, which overrides the string's).
+    public static func probe(_ connectionString: String, timeoutSeconds: Int = 5) -> String? {
+        let keywords = ["dbname", "connect_timeout"], values = [connectionString, String(timeoutSeconds)]
+        let conn: OpaquePointer? = keywords.withCStrings { k in values.withCStrings { v in PQconnectdbParams(k, v, 1) } }
+        guard let conn else { return "libpq could not allocate a connection" }
+        defer { PQfinish(conn) }
+        guard PQstatus(conn) == CONNECTION_OK else {
+            let message = String(cString: PQerrorMessage(conn))
+            return String(message.reversed().drop { $0.isWhitespace }.reversed())
+        }
+        return nil
+    }
+}
+
+extension Array where Element == String {
+    /// A NULL-terminated `const char *const *` for libpq's keyword/value arrays, valid inside `body`.
+    fileprivate func withCStrings<R>(_ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {
+        let copies = map { strdup($0) }
+        defer { copies.forEach { free($0) } }
+        let pointers: [UnsafePointer<CChar>?] = copies.map { UnsafePointer($0) } + [nil]
+        return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
     }
 }

@@ -132,7 +132,7 @@ final class Application {
             logger.warning("APP_IDS is unset: devices may register pushes for any app of this server's Apple team or Firebase project; list yours in APP_IDS")
         }
         try runner.start()
-        logger.info("listening", metadata: ["http": "\(configuration.http.host):\(server.port)",
+        logger.info("listening", metadata: ["version": "\(BuildInfo.description)", "http": "\(configuration.http.host):\(server.port)",
                                             "hooks": "\(configuration.hooksHTTP.host):\(internalServer.port)"])
     }
 

@@ -15,14 +15,17 @@ struct SwitchboardCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "switchboard",
         abstract: "The backend gateway of the chat and VoIP app: REST API, Kamailio hooks, XMPP component, pushes.",
-        discussion: "Configuration comes from environment variables (see docs/configuration.md and README.md).",
-        subcommands: [Serve.self, Migrate.self],
+        discussion: "Configuration comes from environment variables: `switchboard serve --help` lists them (docs/configuration.md).",
+        version: BuildInfo.description,
+        subcommands: [Serve.self, Migrate.self, CheckConfig.self],
         defaultSubcommand: Serve.self)
 }
 
 struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the gateway (the default). Applies pending migrations once the database is up.")
+        abstract: "Run the gateway (the default). Applies pending migrations once the database is up.",
+        discussion: "Configuration, from environment variables (docs/configuration.md):\n\n"
+            + ConfigurationVariable.all.map(\.plainText).joined(separator: "\n\n"))
 
     func run() throws {
         let configuration = Startup.configurationOrExit()

@@ -3,6 +3,7 @@ import Dispatch
 import Loop
 import FoundationEssentials
 import Logging
+import Logs
 import Services
 #if canImport(Glibc)
 import Glibc
@@ -27,10 +28,19 @@ enum Startup {
         _ = write(2, &bytes, bytes.count)
     }
 
+    /// Text lines, or JSON lines with `LOG_FORMAT=json` (checked with the rest of the configuration).
     static func logger() -> Logger {
+        let environment = ProcessInfo.processInfo.environment
+        let level = environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        let json = environment["LOG_FORMAT"] == "json"
         LoggingSystem.bootstrap { label in
+            if json {
+                var handler = JSONLogHandler(label: label)
+                handler.logLevel = level
+                return handler
+            }
             var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+            handler.logLevel = level
             return handler
         }
         return Logger(label: "switchboard")

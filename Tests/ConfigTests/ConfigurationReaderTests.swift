@@ -183,4 +183,23 @@ final class ConfigurationReaderTests: XCTestCase {
         }
         XCTAssertFalse(SecretStrength.isPlaceholder(Self.strong))
     }
+
+    func testAMisspeltVariableIsAWarningNamingTheRightOne() throws {
+        let env = Self.minimal.merging(["APNS_KEYFILE": "/k.p8", "JWTSECRET": "x", "XMPP_DOMIAN": "a.b", "log_level": "info",
+                                        "PATH": "/usr/bin", "HOME": "/root", "HOSTNAME": "h", "LANG": "C.UTF-8"]) { $1 }
+        let warnings = try read(env).get().warnings.filter { $0.contains("did you mean") }
+        XCTAssertEqual(warnings, [
+            "APNS_KEYFILE is not a variable Switchboard reads; did you mean APNS_KEY_FILE?",
+            "JWTSECRET is not a variable Switchboard reads; did you mean JWT_SECRET?",
+            "XMPP_DOMIAN is not a variable Switchboard reads; did you mean XMPP_DOMAIN?",
+            "log_level is not a variable Switchboard reads; did you mean LOG_LEVEL?",
+        ])
+    }
+
+    func testLogLevelAndDatabasePortsAreChecked() {
+        XCTAssertEqual(variables(Self.minimal.merging(["LOG_LEVEL": "verbose"]) { $1 }), ["LOG_LEVEL"])
+        XCTAssertEqual(variables(Self.minimal.merging(["DATABASE_URL": "postgres://::bad"]) { $1 }), ["DATABASE_URL"],
+                       "libpq parses the port ':bad' and would complain only when connecting")
+        XCTAssertEqual(variables(Self.minimal.merging(["DATABASE_URL": "postgresql://u@[::1]:5432,h2:5433/db"]) { $1 }), [])
+    }
 }

@@ -104,3 +104,68 @@ def test_broken_key_files_are_configuration_problems_with_exit_78(binary, postgr
     assert "PUSH_CA_FILE:" in result.stderr and "holds no PEM certificate" in result.stderr
     env["APNS_KEY_FILE"] = str(tmp_path / "missing.p8")
     assert f"APNS_KEY_FILE: '{tmp_path}/missing.p8' is not a readable file" in run(binary, env, "serve").stderr
+
+
+def test_check_config_reports_three_mistakes_at_once_and_names_the_misspelt_variable(binary, postgres, turn_secret):
+    env = production_environment(postgres.url, turn_secret)
+    env.update({"LOG_LEVEL": "verbose", "DATABASE_URL": "postgres://::bad", "HOOK_SECRET": "change-me-please-0123456789abcdef",
+                "APNS_KEYFILE": "/etc/switchboard/AuthKey.p8"})
+    result = run(binary, env, "check-config")
+    print(result.stdout)
+    assert result.returncode == 78, result.stdout + result.stderr
+    assert "configuration has 3 problems" in result.stdout
+    for name in ("LOG_LEVEL", "DATABASE_URL", "HOOK_SECRET"):
+        assert f"  - {name}: " in result.stdout, name
+    assert "warning: APNS_KEYFILE is not a variable Switchboard reads; did you mean APNS_KEY_FILE?" in result.stdout
+    assert "change-me-please" not in result.stdout, "secrets are never printed"
+
+
+def test_check_config_connect_tries_the_database_and_both_component_handshakes(binary, postgres, ejabberd, turn_secret):
+    from conftest import ADMIN_COMPONENT, EJABBERD_PORTS, PUSH_COMPONENT
+    env = production_environment(postgres.url, turn_secret, ejabberd.reader_url)
+    plain = run(binary, env, "check-config")
+    assert plain.returncode == 0 and "configuration ok" in plain.stdout, plain.stdout + plain.stderr
+    connected = run(binary, env, "check-config", "--connect", timeout=30)
+    print(connected.stdout)
+    assert connected.returncode == 0, connected.stdout + connected.stderr
+    assert connected.stdout.count("ok: ") == 4, connected.stdout
+    assert f"accepts {ADMIN_COMPONENT[0]}'s handshake" in connected.stdout and f"accepts {PUSH_COMPONENT[0]}'s handshake" in connected.stdout
+
+    stopped = {**env, "DATABASE_URL": "postgresql://switchboard@127.0.0.1:15999/switchboard", "PUSH_COMPONENT_SECRET": secrets.token_hex(32)}
+    failed = run(binary, stopped, "check-config", "--connect", timeout=30)
+    print(failed.stdout)
+    assert failed.returncode == 78, failed.stdout + failed.stderr
+    assert "DATABASE_URL (host=127.0.0.1 port=15999" in failed.stdout and "Connection refused" in failed.stdout, "libpq's own words"
+    assert f"PUSH_COMPONENT_HOST/PORT/SECRET (push.example.com at 127.0.0.1:{EJABBERD_PORTS['push']}): stream error: not-authorized" in failed.stdout
+    assert "EJABBERD_DATABASE_URL" not in failed.stdout.split("connection problem")[1], "the reader's database was fine"
+
+
+def test_version_is_the_changelogs_and_in_metrics(binary, switchboard):
+    import re
+    from conftest import ROOT_DIR
+    newest = re.search(r"^## (\d+\.\d+\.\d+)", (ROOT_DIR / "CHANGELOG.md").read_text(), re.M).group(1)
+    assert run(binary, {}, "--version").stdout.strip().startswith(newest)
+    metrics = requests.get(f"{switchboard.hooks_url}/metrics", timeout=5).text
+    assert f'switchboard_build_info{{version="{newest}",' in metrics
+    assert f'"version":"{newest}' in switchboard.daemon.log.read_text().replace(" ", "") or f"version={newest}" in switchboard.daemon.log.read_text()
+
+
+def test_json_logs_are_one_object_per_line(switchboard):
+    import json
+    from conftest import restart_with, wait_ready
+    assert switchboard.stop() == 0
+    log = switchboard.dir / "switchboard.log"
+    start = log.stat().st_size if log.exists() else 0
+    switchboard.env["LOG_FORMAT"] = "json"
+    switchboard.start()
+    wait_ready(switchboard.url)
+    try:
+        assert requests.post(f"{switchboard.url}/api/v1/account/login", json={"username": "nobody-here", "password": "x" * 12},
+                             timeout=5).status_code == 401
+        lines = switchboard.daemon.log.read_bytes()[start:].decode().splitlines()
+        records = [json.loads(line) for line in lines if line.strip()]
+        assert records and all({"time", "level", "label", "message"} <= set(r) for r in records), lines[:5]
+        listening = next(r for r in records if r["message"] == "listening")
+        assert listening["level"] == "info" and listening["version"] and listening["http"].endswith(str(switchboard.port))
+    finally:
+        restart_with(switchboard, LOG_FORMAT=None)

@@ -27,7 +27,10 @@ class RecordingFake:
         return f"https://{self.hostname}:{self.PORT}"
 
     def received(self) -> list[dict]:
-        return [json.loads(line) for line in self.record.read_text().splitlines() if line]
+        # The fake may be appending as we read: a last line without its newline is not whole yet.
+        text = self.record.read_text()
+        lines = text.split("\n")
+        return [json.loads(line) for line in lines[:-1] if line]
 
     def switch(self, name: str) -> Path:
         """The file by which a test tells the running fake to misbehave (its `<record>.<name>`)."""
