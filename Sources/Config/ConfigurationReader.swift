@@ -32,6 +32,14 @@ public struct ConfigurationReader {
         return reader.problems.isEmpty ? .success(configuration) : .failure(ConfigurationErrors(problems: reader.problems, warnings: reader.warnings))
     }
 
+    /// Only what `switchboard migrate` needs: the database URL (DATABASE_URL or the seed's DB_*
+    /// variables), checked as `serve` checks it; no secrets, no key files.
+    public static func databaseURL(_ env: [String: String]) -> Result<String, ConfigurationErrors> {
+        var reader = ConfigurationReader(env: env, readFile: { _ in nil }, fileMode: { _ in nil })
+        let url = reader.databaseURL()
+        return reader.problems.isEmpty ? .success(url) : .failure(ConfigurationErrors(problems: reader.problems))
+    }
+
     /// The permission bits from `stat`.
     public static func permissions(_ path: String) -> UInt32? {
         var status = stat()

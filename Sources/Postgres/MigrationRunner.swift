@@ -48,4 +48,19 @@ public enum MigrationRunner {
         }
         return applied
     }
+
+    /// Each migration and when it was applied (nil: pending), in version order, for `migrate --status`.
+    /// Reads only: a database never migrated has every migration pending.
+    @LoopActor
+    public static func status(_ migrations: [Migration], in pool: DatabasePool) async throws -> [(Migration, appliedAt: String?)] {
+        let exists = try await pool.query("SELECT to_regclass('switchboard_migrations') IS NOT NULL AS present")
+        var applied: [Int: String] = [:]
+        if exists.value(0, "present") == "t" {
+            let rows = try await pool.query("SELECT version, to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS at FROM switchboard_migrations")
+            for row in rows.rows.indices {
+                if let version = rows.value(row, "version").flatMap(Int.init), let at = rows.value(row, "at") { applied[version] = at }
+            }
+        }
+        return migrations.sorted { $0.version < $1.version }.map { ($0, applied[$0.version]) }
+    }
 }

@@ -63,19 +63,28 @@ struct Serve: ParsableCommand {
 
 struct Migrate: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Apply pending database migrations, each once and in its own transaction, then exit.")
+        abstract: "Apply pending database migrations, each once and in its own transaction, then exit. Needs only DATABASE_URL (or the DB_* variables).")
 
     @Option(help: "Seconds to wait for the database to accept connections.")
     var wait: Double = 10
 
+    @Flag(help: "List the applied and the pending migrations; apply nothing.")
+    var status = false
+
     func run() throws {
-        let configuration = Startup.configurationOrExit()
+        let databaseURL: String
+        switch ConfigurationReader.databaseURL(ProcessInfo.processInfo.environment) {
+        case .success(let url): databaseURL = url
+        case .failure(let errors):
+            Startup.printError("switchboard: \(errors)")
+            throw ExitCode(78)
+        }
         let logger = Startup.logger()
-        let wait = wait
+        let wait = wait, listOnly = status
         let done = DispatchSemaphore(value: 0)
-        let outcome = Mutex<Result<[Int], any Error>?>(nil)
+        let outcome = Mutex<Result<[String], any Error>?>(nil)
         spawnOnLoop {
-            let pool = DatabasePool(conninfo: configuration.databaseURL, logger: logger)
+            let pool = DatabasePool(conninfo: databaseURL, logger: logger)
             pool.start()
             // Gives up waiting for a connection after `wait` seconds: closing the pool ends the wait.
             let timeout = spawnOnLoop {
@@ -84,9 +93,17 @@ struct Migrate: ParsableCommand {
             }
             await pool.untilAvailable()
             timeout.cancel()
-            let result: Result<[Int], any Error>
+            let result: Result<[String], any Error>
             do {
-                result = .success(try await MigrationRunner.apply(SchemaMigrations.all, to: pool))
+                if listOnly {
+                    result = .success(try await MigrationRunner.status(SchemaMigrations.all, in: pool).map { migration, appliedAt in
+                        "\(appliedAt.map { "applied \($0)" } ?? "pending") \(migration.version) \(migration.name)"
+                    })
+                } else {
+                    let applied = try await MigrationRunner.apply(SchemaMigrations.all, to: pool)
+                    result = .success([applied.isEmpty ? "migrations: nothing to apply"
+                                       : "migrations: applied \(applied.map(String.init).joined(separator: ", "))"])
+                }
             } catch {
                 result = .failure(error)
             }
@@ -96,8 +113,8 @@ struct Migrate: ParsableCommand {
         }
         done.wait()
         switch outcome.withLock({ $0 }) {
-        case .success(let applied)?:
-            print(applied.isEmpty ? "migrations: nothing to apply" : "migrations: applied \(applied.map(String.init).joined(separator: ", "))")
+        case .success(let lines)?:
+            lines.forEach { print($0) }
         case .failure(let error)?:
             Startup.printError("switchboard migrate: \(error)")
             throw ExitCode(1)

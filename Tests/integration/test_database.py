@@ -21,6 +21,35 @@ def test_migrations_are_recorded_once(switchboard, postgres):
     assert postgres.psql("SELECT count(*) FROM switchboard_migrations") == "5"
 
 
+def test_migrate_needs_only_the_database_and_lists_applied_and_pending(binary, postgres):
+    """An operator upgrading runs `switchboard migrate` with the database settings alone; `--status`
+    shows what is applied and what is pending, and changes nothing."""
+    import subprocess
+    import uuid
+    name = f"migrate_{uuid.uuid4().hex[:8]}"
+    postgres.psql(f"CREATE DATABASE {name} OWNER {postgres.user}")
+    env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": f"postgresql://{postgres.user}@127.0.0.1:{postgres.port}/{name}"}
+
+    def migrate(*args):
+        return subprocess.run([str(binary), "migrate", *args], env=env, capture_output=True, text=True, timeout=60)
+
+    try:
+        pending = migrate("--status")
+        assert pending.returncode == 0, pending.stderr
+        lines = pending.stdout.strip().splitlines()
+        assert len(lines) == 5 and all(line.startswith("pending ") for line in lines), lines
+        assert postgres.psql("SELECT to_regclass('switchboard_migrations') IS NULL", database=name) == "t", "--status changes nothing"
+        applied = migrate()
+        assert applied.returncode == 0 and applied.stdout.strip() == "migrations: applied 1, 2, 3, 4, 5", applied.stdout + applied.stderr
+        after = migrate("--status").stdout.strip().splitlines()
+        assert len(after) == 5 and all(line.startswith("applied 20") for line in after), after
+        assert after[-1].endswith(" 5 sip_calls: call state")
+        broken = subprocess.run([str(binary), "migrate"], env={**env, "DATABASE_URL": "postgres://::bad"}, capture_output=True, text=True, timeout=30)
+        assert broken.returncode == 78 and "DATABASE_URL" in broken.stderr
+    finally:
+        postgres.psql(f"DROP DATABASE {name}")
+
+
 def test_subscriber_table_is_kamailio_compatible(postgres, switchboard):
     columns = postgres.psql("SELECT string_agg(column_name, ',' ORDER BY ordinal_position) FROM information_schema.columns "
                             "WHERE table_name = 'subscriber'")
