@@ -30,6 +30,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
     ],
     targets: [
         // System libraries, each with the Debian package that provides it.
@@ -65,6 +66,8 @@ let package = Package(
         module("XMPPComponent", ["XMPP", "Loop", logging]),
         // libmicrohttpd on the loop: server, router, requests and responses; no JSON, no domain.
         module("HTTPServer", ["Loop", "CMHD", "CMHDShims", logging]),
+        // Prometheus metrics (swift-prometheus): the registry, timed routes, what /metrics shows.
+        module("Telemetry", ["HTTPServer", "Loop", .product(name: "Prometheus", package: "swift-prometheus")]),
         // What Switchboard does: accounts, tokens, groups, calls, TURN, pushes.
         module("Services", ["Loop", "Codecs", "Crypto", "Postgres", "HTTP2Client", "XMPP", logging]),
         // The environment and key files, read and checked once at start-up.
@@ -72,14 +75,14 @@ let package = Package(
         // The API conventions shared by the phone API and the hooks: JSON errors and bodies, auth.
         module("JSONAPI", ["HTTPServer", "Services", "Postgres", "Codecs"]),
         // CONTRACTS §1 and §2.
-        module("PhoneAPI", ["JSONAPI", "HTTPServer", "Services", "Config", "Postgres", "Codecs", "Crypto", "XMPP", "Loop"]),
+        module("PhoneAPI", ["JSONAPI", "HTTPServer", "Services", "Config", "Postgres", "Codecs", "Crypto", "XMPP", "Loop", "Telemetry"]),
         module("SIPHooks", ["JSONAPI", "HTTPServer", "Services", "Crypto", "Postgres", "Codecs", "Loop"]),
         // The composition root: configuration, wiring, the service runner, the commands.
         .executableTarget(
             name: "switchboard",
             dependencies: [
                 "Loop", "Postgres", "HTTP2Client", "XMPP", "XMPPComponent", "HTTPServer", "Services", "Config",
-                "JSONAPI", "PhoneAPI", "SIPHooks", "Logs", logging,
+                "JSONAPI", "PhoneAPI", "SIPHooks", "Logs", "Telemetry", logging,
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: upcoming
@@ -96,6 +99,7 @@ let package = Package(
         tests("LoopTests", ["Loop", logging]),
         tests("CodecsTests", ["Codecs"]),
         tests("LogsTests", ["Logs", "Codecs", logging]),
+        tests("TelemetryTests", ["Telemetry", "HTTPServer", "Loop"]),
         tests("CryptoTests", ["Crypto", "Codecs", "SwitchboardTesting"]),
         tests("PostgresTests", ["Postgres", "Loop", "SwitchboardTesting", logging]),
         tests("HTTP2ClientTests", ["HTTP2Client", "Loop", "SwitchboardTesting", logging]),

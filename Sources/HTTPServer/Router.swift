@@ -39,8 +39,9 @@ public struct Router: Sendable {
 
     private struct Route: Sendable {
         let method: HTTPMethod
+        let pattern: String
         let segments: [Segment]
-        let handler: RouteHandler
+        var handler: RouteHandler
         var takesRest: Bool { if case .rest = segments.last { true } else { false } }
     }
 
@@ -56,7 +57,7 @@ public struct Router: Sendable {
         }
         precondition(!segments.dropLast().contains { if case .rest = $0 { true } else { false } }, "{name...} must be last in \(pattern)")
         precondition(!routes.contains { $0.method == method && $0.segments == segments }, "route \(method) \(pattern) added twice")
-        routes.append(Route(method: method, segments: segments, handler: handler))
+        routes.append(Route(method: method, pattern: pattern, segments: segments, handler: handler))
     }
 
     public func match(_ method: HTTPMethod?, _ path: String) -> Match {
@@ -71,6 +72,41 @@ public struct Router: Sendable {
     }
 
     public func handler(ofRoute index: Int) -> RouteHandler { routes[index].handler }
+
+    /// This router with every route's handler timed: `observe` gets the route's pattern (never the
+    /// path: a label per Call-ID or JID would grow without end), the method, the answer's status and
+    /// the seconds the route took, on the loop. Fixed routes answer from a prepared response without
+    /// running any code of ours, so they are not observed.
+    public func timed(_ observe: @escaping @Sendable @LoopActor (_ pattern: String, _ method: HTTPMethod, _ status: Int, _ seconds: Double) -> Void) -> Router {
+        var timed = self
+        for index in timed.routes.indices {
+            let pattern = routes[index].pattern, method = routes[index].method
+            let record: @Sendable @LoopActor (UInt64, HTTPResponse) -> HTTPResponse = { started, response in
+                observe(pattern, method, response.status, Double(EventLoop.monotonicNanoseconds() &- started) / 1e9)
+                return response
+            }
+            switch routes[index].handler {
+            case .fixed:
+                continue
+            case .immediate(let answer):
+                timed.routes[index].handler = .immediate { request in record(EventLoop.monotonicNanoseconds(), answer(request)) }
+            case .deferred(let answer):
+                timed.routes[index].handler = .deferred { request in
+                    let started = EventLoop.monotonicNanoseconds()
+                    return record(started, await answer(request))
+                }
+            case .adaptive(let decide):
+                timed.routes[index].handler = .adaptive { request in
+                    let started = EventLoop.monotonicNanoseconds()
+                    switch decide(request) {
+                    case .answered(let response): return .answered(record(started, response))
+                    case .running(let work): return .running { record(started, await work()) }
+                    }
+                }
+            }
+        }
+        return timed
+    }
 
     /// The path parameters of `path` for a route it matched before (no work for routes without any).
     public func parameters(ofRoute index: Int, path: String) -> [String: String] {

@@ -25,7 +25,7 @@ public enum EventLoop {
     }
 
     /// CLOCK_MONOTONIC in nanoseconds: the clock of the loop's timers and turns.
-    static func monotonicNanoseconds() -> UInt64 { nanoseconds(of: CLOCK_MONOTONIC) }
+    public static func monotonicNanoseconds() -> UInt64 { nanoseconds(of: CLOCK_MONOTONIC) }
 
     /// The same scale at the resolution of a scheduler tick (a few ms), and cheaper to read: for
     /// deadlines of seconds checked on every request.

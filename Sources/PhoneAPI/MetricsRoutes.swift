@@ -1,23 +1,41 @@
 import Config
 public import HTTPServer
-import Loop
+public import Loop
 public import Services
+public import Telemetry
 
-/// `GET /metrics`: delivery counters in the Prometheus text format, for operators and benchmarks;
-/// and the providers' connections: opened, and replaced after a request on them went unanswered.
+/// `GET /metrics` (internal listener): the Prometheus text format. The registry's histograms (HTTP
+/// routes, push attempts) and the process; gauges sampled now (push queues per platform and lane,
+/// whatever `sample` sets: connections, pools); the build; and the delivery counters, whose final
+/// outcomes add up to the pushes accepted (retries are counted apart).
 public enum MetricsRoutes {
-    public static func install(on router: inout Router, delivery: PushDelivery) {
+    public static func install(on router: inout Router, delivery: PushDelivery, metrics: Metrics,
+                               sample: @escaping @Sendable @LoopActor (Metrics) -> Void = { _ in }) {
         router.add(.GET, "/metrics", .immediate { _ in
+            for platform in PushPlatform.allCases {
+                for (lane, call) in [("call", true), ("message", false)] {
+                    metrics.set("switchboard_push_queue_depth", help: "Pushes queued or in flight, by platform and lane.",
+                                labels: [("platform", platform.rawValue), ("lane", lane)], to: Double(delivery.pending(platform, call: call)))
+                }
+            }
+            sample(metrics)
             var lines = ["# HELP switchboard_build_info The running build (always 1).", "# TYPE switchboard_build_info gauge",
                          "switchboard_build_info{version=\"\(BuildInfo.version)\",commit=\"\(BuildInfo.commit)\"} 1",
+                         "# HELP switchboard_pushes_total Pushes that ended, by platform and final outcome.",
                          "# TYPE switchboard_pushes_total counter"]
             for platform in PushPlatform.allCases {
                 let c = delivery.counters[platform] ?? PushDelivery.Counters()
-                for (outcome, value) in [("sent", c.sent), ("failed", c.failed), ("retried", c.retried), ("dead_token", c.dead)] {
+                for (outcome, value) in [("sent", c.sent), ("failed", c.failed), ("dead_token", c.dead)] {
                     lines.append("switchboard_pushes_total{platform=\"\(platform.rawValue)\",outcome=\"\(outcome)\"} \(value)")
                 }
             }
-            lines.append("# TYPE switchboard_push_connections_total counter")
+            lines += ["# HELP switchboard_push_retries_total Attempts made again after a transient failure, by platform.",
+                      "# TYPE switchboard_push_retries_total counter"]
+            for platform in PushPlatform.allCases {
+                lines.append("switchboard_push_retries_total{platform=\"\(platform.rawValue)\"} \(delivery.counters[platform]?.retried ?? 0)")
+            }
+            lines += ["# HELP switchboard_push_connections_total Provider connections opened, and retired after a request on them went unanswered.",
+                      "# TYPE switchboard_push_connections_total counter"]
             for platform in PushPlatform.allCases {
                 guard let connections = delivery.connections(platform) else { continue }
                 for (event, value) in [("opened", connections.opened), ("retired", connections.retired)] {
@@ -25,7 +43,7 @@ public enum MetricsRoutes {
                 }
             }
             return HTTPResponse(status: 200, headers: [("Content-Type", "text/plain; version=0.0.4")],
-                                body: Array((lines.joined(separator: "\n") + "\n").utf8))
+                                body: Array((lines.joined(separator: "\n") + "\n").utf8) + metrics.exposition())
         })
     }
 }

@@ -8,6 +8,7 @@ import PhoneAPI
 import Postgres
 import Services
 import SIPHooks
+import Telemetry
 import XMPP
 import XMPPComponent
 
@@ -71,6 +72,10 @@ final class Application {
             domain: domain, database: pool, ejabberdDatabase: ejabberdPool,
             versions: versions, ha1s: ha1s, admin: { command in await adminComponent.run(command, on: domain) },
             destroyOwnedGroups: { owner in await groups.destroyAll(ownedBy: owner) }, signer: signer, now: clock.unixSeconds, logger: logger)
+        let metrics = Metrics()
+        delivery.onAttempt = { platform, outcome, seconds in
+            metrics.observePushAttempt(platform: platform.rawValue, outcome: outcome.name, seconds: seconds)
+        }
         let calls = CallNotifier(domain: domain, ringSeconds: configuration.callRingSeconds, database: pool, delivery: delivery, logger: logger)
 
         // HTTP: the phone API on the public listener; Kamailio's hooks and the metrics on the
@@ -101,14 +106,23 @@ final class Application {
         CallRoutes.install(on: &phoneRouter, calls: calls, auth: auth)
         var internalRouter = Router()
         HealthRoutes.install(on: &internalRouter, checks: health)
-        MetricsRoutes.install(on: &internalRouter, delivery: delivery)
+        MetricsRoutes.install(on: &internalRouter, delivery: delivery, metrics: metrics) { metrics in
+            for (name, up) in [("admin", adminComponent.isReady), ("push", pushComponent.isReady)] {
+                metrics.set("switchboard_xmpp_component_connected", help: "Whether the component stream is authenticated (1) or not (0).",
+                            labels: [("component", name)], to: up ? 1 : 0)
+            }
+            for (name, available) in [("switchboard", pool.isAvailable), ("ejabberd", ejabberdPool.isAvailable)] {
+                metrics.set("switchboard_database_available", help: "Whether the pool has a ready connection (1) or not (0).",
+                            labels: [("database", name)], to: available ? 1 : 0)
+            }
+        }
         SIPHookRoutes.install(on: &internalRouter, secret: HookSecret(configuration.hookSecret), ha1s: ha1s, calls: calls,
                               callBudget: RateBudget(configuration.callLimitPerCaller, per: 60, now: clock.now))
         var connections = HTTPServer.Limits.fitting(fileLimit: Startup.fileLimit())
         connections.public.connectionsPerAddress = UInt32(configuration.httpConnectionsPerAddress)
         let internalServer = HTTPServer(host: configuration.hooksHTTP.host, port: configuration.hooksHTTP.port,
-                                        router: internalRouter, limits: connections.internal, refusals: APIError.refusals, logger: logger)
-        let server = HTTPServer(host: configuration.http.host, port: configuration.http.port, router: phoneRouter,
+                                        router: metrics.timing(internalRouter, listener: "internal"), limits: connections.internal, refusals: APIError.refusals, logger: logger)
+        let server = HTTPServer(host: configuration.http.host, port: configuration.http.port, router: metrics.timing(phoneRouter, listener: "public"),
                                 limits: connections.public, refusals: APIError.refusals, logger: logger)
 
         // Started in this order, drained and stopped in reverse: the public listener first, then the

@@ -14,6 +14,17 @@ public enum ProviderOutcome: Equatable, Sendable {
     /// The request itself was refused (payload too large, bad argument): no retry, token kept.
     case rejected(String)
 
+    /// The case's name for metrics and logs: `delivered`, `retry`, `token_dead`, `configuration`, `rejected`.
+    public var name: String {
+        switch self {
+        case .delivered: "delivered"
+        case .retry: "retry"
+        case .tokenDead: "token_dead"
+        case .configuration: "configuration"
+        case .rejected: "rejected"
+        }
+    }
+
     /// APNs: status, the `reason` of the JSON body, its `timestamp`, and `Retry-After`.
     public static func apns(status: Int, body: JSONValue?, retryAfter: String?) -> ProviderOutcome {
         let reason = body?["reason"]?.stringValue ?? ""

@@ -33,6 +33,8 @@ public final class PushDelivery: Service {
         let call: Bool
     }
     public private(set) var counters: [PushPlatform: Counters] = Dictionary(uniqueKeysWithValues: PushPlatform.allCases.map { ($0, Counters()) })
+    /// Told of every provider attempt: its platform, how it ended and how long it took (metrics).
+    public var onAttempt: (@LoopActor (PushPlatform, ProviderOutcome, Double) -> Void)?
     /// Set by ``drain(within:)``: nothing new is queued.
     public private(set) var isStopping = false
     private var drained: [CheckedContinuation<Void, Never>] = []
@@ -60,6 +62,9 @@ public final class PushDelivery: Service {
     /// Pushes queued or in flight, all platforms together.
     public var pendingCount: Int { pending.values.reduce(0, +) }
 
+    /// Pushes queued or in flight for `platform` in the calls' lane or the messages'.
+    public func pending(_ platform: PushPlatform, call: Bool) -> Int { pending[Lane(platform: platform, call: call), default: 0] }
+
     /// Whether another push for `platform` can be queued now, in the calls' lane or the messages'
     /// (else a publish is answered `wait`, a call hook 503).
     public func hasRoom(for platform: PushPlatform, call: Bool = false) -> Bool {
@@ -77,7 +82,10 @@ public final class PushDelivery: Service {
             defer { finished(lane) }
             let ending = await RetryLoop.run(deadline: deadline, clock: clock, jitter: jitter,
                                              onRetry: { self.counters[platform]?.retried += 1 }) { timeout in
-                await provider.send(kind, to: target, pushID: pushID, timeout: timeout)
+                let started = clock.uptime()
+                let outcome = await provider.send(kind, to: target, pushID: pushID, timeout: timeout)
+                onAttempt?(platform, outcome, clock.uptime() - started)
+                return outcome
             }
             switch ending.outcome {
             case .delivered:
