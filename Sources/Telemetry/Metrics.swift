@@ -79,10 +79,6 @@ public final class Metrics {
            let kilobytes = line.split(separator: " ").dropFirst().first.flatMap({ Double($0) }) {
             set("process_resident_memory_bytes", help: "Resident memory size in bytes.", to: kilobytes * 1024)
         }
-        if let stat = Self.read("/proc/self/stat"), let fields = stat.split(separator: ")").last?.split(separator: " "), fields.count > 12,
-           let user = Double(fields[11]), let system = Double(fields[12]) {
-            set("process_cpu_seconds_total", help: "User and system CPU time spent, in seconds.", to: (user + system) / Double(sysconf(Int32(_SC_CLK_TCK))))
-        }
         if let directory = opendir("/proc/self/fd") {
             var count = -2  // . and ..
             while readdir(directory) != nil { count += 1 }
@@ -96,7 +92,17 @@ public final class Metrics {
         sampleProcess()
         var buffer: [UInt8] = []
         registry.emit(into: &buffer)
+        // A counter that only the kernel increments: written as read, not through the registry.
+        if let seconds = Self.cpuSeconds() {
+            buffer += Array("# HELP process_cpu_seconds_total User and system CPU time spent, in seconds.\n# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total \(seconds)\n".utf8)
+        }
         return buffer
+    }
+
+    private static func cpuSeconds() -> Double? {
+        guard let stat = read("/proc/self/stat"), let fields = stat.split(separator: ")").last?.split(separator: " "), fields.count > 12,
+              let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
     private static func read(_ path: String) -> String? {

@@ -25,7 +25,7 @@ def test_the_families_parse_with_help_and_type(switchboard):
         "switchboard_build_info": "gauge", "switchboard_pushes": "counter", "switchboard_push_retries": "counter",
         "switchboard_push_queue_depth": "gauge", "switchboard_xmpp_component_connected": "gauge",
         "switchboard_database_available": "gauge", "process_resident_memory_bytes": "gauge", "process_open_fds": "gauge",
-        "process_cpu_seconds_total": "gauge",
+        "process_cpu_seconds": "counter",
     }
     for name, kind in expected.items():
         assert name in families, sorted(families)
