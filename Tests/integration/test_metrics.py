@@ -57,3 +57,23 @@ def test_push_attempts_are_timed_by_platform_and_outcome(switchboard, fake_apns)
     wait_for("the push", lambda: len(arrivals(fake_apns.pushes, token)) == 1, timeout=5)
     wait_for("the attempt to be observed", lambda: count(scrape(switchboard), "switchboard_push_send_duration_seconds",
                                                          platform="ios", outcome="delivered") == before + 1, timeout=5)
+
+
+def test_the_grafana_dashboard_queries_only_families_the_server_serves(switchboard, fake_apns):
+    """deploy/grafana/switchboard-dashboard.json: every metric a panel's query names is one /metrics
+    has (a renamed family would leave a panel silently empty)."""
+    import json
+    import re
+    from conftest import ROOT_DIR
+    dashboard = json.loads((ROOT_DIR / "deploy" / "grafana" / "switchboard-dashboard.json").read_text())
+    requests.post(f"{switchboard.url}/api/v1/account/login", json={"username": "nobody-dash", "password": "x" * 12}, timeout=5)
+    sender, user, token, _ = offline_device(switchboard)  # so that the push histograms have a series
+    message(sender, user, "for the dashboard")
+    wait_for("the push", lambda: len(arrivals(fake_apns.pushes, token)) == 1, timeout=5)
+    served = set()
+    for family in scrape(switchboard).values():
+        served.add(family.name)
+        served.update(sample.name for sample in family.samples)
+    queried = {name for panel in dashboard["panels"] for target in panel["targets"]
+               for name in re.findall(r"\b((?:switchboard|process)_[a-z_]+)\b", target["expr"])}
+    assert queried and queried <= served, queried - served
