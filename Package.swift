@@ -71,7 +71,7 @@ let package = Package(
         // What Switchboard does: accounts, tokens, groups, calls, TURN, pushes.
         module("Services", ["Loop", "Codecs", "Crypto", "Postgres", "HTTP2Client", "XMPP", logging]),
         // The environment and key files, read and checked once at start-up.
-        module("Config", ["Services", "Crypto", "Codecs", "Postgres"]),
+        module("Config", ["Services", "Crypto", "Codecs", "Postgres", logging]),
         // The API conventions shared by the phone API and the hooks: JSON errors and bodies, auth.
         module("JSONAPI", ["HTTPServer", "Services", "Postgres", "Codecs"]),
         // CONTRACTS §1 and §2.

@@ -4,6 +4,7 @@ import Glibc
 import Postgres
 import Crypto
 import Services
+import Logging
 public import FoundationEssentials
 
 /// Reads and validates the environment into a ``Configuration``. Pure: the environment and file
@@ -61,7 +62,7 @@ public struct ConfigurationReader {
 
     private mutating func build() -> Configuration {
         warnAboutMisspelledNames()
-        _ = enumValue("LOG_LEVEL", default: LogLevelName.info)
+        _ = enumValue("LOG_LEVEL", default: Logger.Level.info)  // swift-log's own levels, as Startup reads them
         _ = enumValue("LOG_FORMAT", default: LogFormatName.text)
         let environment = enumValue("SWITCHBOARD_ENV", default: Configuration.Environment.production)
         let relaxed = environment == .development
@@ -362,11 +363,6 @@ public struct ConfigurationReader {
 /// `LOG_FORMAT`'s values.
 enum LogFormatName: String, CaseIterable {
     case text, json
-}
-
-/// `LOG_LEVEL`'s values (swift-log's levels).
-enum LogLevelName: String, CaseIterable {
-    case trace, debug, info, notice, warning, error, critical
 }
 
 /// The known variable a misspelt name was meant to be: the same but for underscores or case, or one

@@ -5,7 +5,6 @@ XMPP on 5222, SIP on 5060, TURN on 3478. Then down and up again: the accounts ar
 
 Run by scripts/test after the integration tests (the published ports are the standard ones).
 Cleans up its containers, networks, volumes and images by name."""
-import json
 import os
 import secrets
 import shutil
@@ -22,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT / "Tests" / "integration"))
 
+from conftest import wait_ready  # noqa: E402
 from stack.fakes import FakeAPNs, FakeFCM  # noqa: E402
 from stack.processes import STATE  # noqa: E402
 from xmpp_client import direct_tls_features, enable_push, run_session, send_message  # noqa: E402
@@ -72,22 +72,19 @@ class Stack:
     def logs(self) -> str:
         out = []
         for service in ("db", "ejabberd", "switchboard", "kamailio", "rtpengine", "coturn", "fake-apns", "fake-fcm"):
-            out.append(f"--- {service}\n" + podman("podman", "logs", "--tail", "40", f"{PROJECT}_{service}_1", check=False).stdout
-                       + podman("podman", "logs", "--tail", "40", f"{PROJECT}_{service}_1", check=False).stderr)
+            logs = podman("podman", "logs", "--tail", "40", f"{PROJECT}_{service}_1", check=False)
+            out.append(f"--- {service}\n{logs.stdout}{logs.stderr}")
         return "\n".join(out)
 
     def up(self) -> float:
         """Seconds until Switchboard's /readyz answers 200 through its published port."""
         started = time.monotonic()
         self.compose("up", "-d")
-        while time.monotonic() - started < 240:
-            try:
-                if requests.get(f"{API}/readyz", timeout=2).status_code == 200:
-                    return time.monotonic() - started
-            except requests.RequestException:
-                pass
-            time.sleep(1)
-        raise AssertionError("the stack never became ready\n" + self.logs())
+        try:
+            wait_ready(API, timeout=240)
+        except TimeoutError:
+            raise AssertionError("the stack never became ready\n" + self.logs()) from None
+        return time.monotonic() - started
 
 
 def build_images() -> dict[str, tuple[float, str]]:

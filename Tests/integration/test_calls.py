@@ -18,13 +18,10 @@ import requests
 
 from conftest import RING_SECONDS
 from sipp import SIPp, run
+from test_sip import username
 from test_push_app_server import PASSWORD, new_account, register_device, wait_for
 
 CANCEL_AFTER_MS = (500, 2000, 10000, 29000)
-
-
-def username(session) -> str:
-    return session["jid"].split("@")[0]
 
 
 class Callee:

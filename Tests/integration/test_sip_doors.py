@@ -9,14 +9,11 @@ import uuid
 from conftest import DOMAIN, KAMAILIO_PORTS
 from sip_messages import digest, ha1, status
 from sipp import run
+from test_sip import username
 from test_push_app_server import PASSWORD, new_account
 from udp_sip import UDPSIP
 
 REGISTER_PORT = 25073
-
-
-def username(session) -> str:
-    return session["jid"].split("@")[0]
 
 
 def test_an_in_dialog_request_for_a_dialog_never_routed_is_refused(switchboard, kamailio, rtpengine):
