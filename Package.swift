@@ -77,12 +77,14 @@ let package = Package(
         // CONTRACTS §1 and §2.
         module("PhoneAPI", ["JSONAPI", "HTTPServer", "Services", "Config", "Postgres", "Codecs", "Crypto", "XMPP", "Loop", "Telemetry"]),
         module("SIPHooks", ["JSONAPI", "HTTPServer", "Services", "Crypto", "Postgres", "Codecs", "Loop"]),
+        // The operator endpoints behind ADMIN_TOKEN (docs/operations.md).
+        module("OperatorAPI", ["JSONAPI", "HTTPServer", "Services", "Config", "Crypto", "Postgres", "Codecs", "XMPP", "Loop"]),
         // The composition root: configuration, wiring, the service runner, the commands.
         .executableTarget(
             name: "switchboard",
             dependencies: [
                 "Loop", "Postgres", "HTTP2Client", "XMPP", "XMPPComponent", "HTTPServer", "Services", "Config",
-                "JSONAPI", "PhoneAPI", "SIPHooks", "Logs", "Telemetry", logging,
+                "JSONAPI", "PhoneAPI", "SIPHooks", "OperatorAPI", "Logs", "Telemetry", logging,
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: upcoming
@@ -105,10 +107,11 @@ let package = Package(
         tests("HTTP2ClientTests", ["HTTP2Client", "Loop", "SwitchboardTesting", logging]),
         tests("XMPPTests", ["XMPP"]),
         tests("XMPPComponentTests", ["XMPPComponent", "XMPP", "Loop", logging]),
-        tests("HTTPServerTests", ["HTTPServer", "JSONAPI", "Codecs", "Loop", logging]),
+        tests("HTTPServerTests", ["HTTPServer", "JSONAPI", "Codecs", "Loop", "SwitchboardTesting", logging]),
         tests("ServicesTests", ["Services", "Postgres", "XMPP", "Codecs", "Crypto", "Loop", "SwitchboardTesting", logging]),
         tests("ConfigTests", ["Config", "Services", "SwitchboardTesting"]),
         tests("PhoneAPITests", ["PhoneAPI", "JSONAPI", "HTTPServer", "Services", "Postgres", "Codecs", "Loop", "SwitchboardTesting", logging]),
         tests("SIPHooksTests", ["SIPHooks", "JSONAPI", "HTTPServer", "Services", "Loop"]),
+        tests("OperatorAPITests", ["OperatorAPI", "HTTPServer"]),
     ]
 )

@@ -50,6 +50,8 @@ public struct Configuration: Sendable {
     public var pushComponentSecret: String
 
     public var hookSecret: String
+    /// The bearer token of the operator endpoints (`ADMIN_TOKEN`); nil: they are not served.
+    public var adminToken: String?
     public var sipDomain: String
     public var sipHost: String
     public var sipPort: UInt16

@@ -100,6 +100,7 @@ public struct ConfigurationReader {
             pushComponentDomain: domainName("PUSH_COMPONENT_DOMAIN", default: "push.\(domain)"),
             pushComponentSecret: secret("PUSH_COMPONENT_SECRET", relaxed: relaxed),
             hookSecret: secret("HOOK_SECRET", relaxed: relaxed),
+            adminToken: value("ADMIN_TOKEN") == nil ? nil : secret("ADMIN_TOKEN", relaxed: relaxed),
             sipDomain: domainName("SIP_DOMAIN", default: domain),
             sipHost: hostName("SIP_HOST", default: xmppHost),
             sipPort: port("SIP_PORT", default: 5060),
@@ -136,7 +137,8 @@ public struct ConfigurationReader {
     /// listener-wide password, docs/xmpp.md).
     private mutating func checkDistinct(_ c: Configuration) {
         let secrets = [("JWT_SECRET", c.jwtSecret), ("HOOK_SECRET", c.hookSecret), ("TURN_SECRET", c.turnSecret),
-                       ("XMPP_COMPONENT_SECRET", c.adminComponentSecret), ("PUSH_COMPONENT_SECRET", c.pushComponentSecret)]
+                       ("XMPP_COMPONENT_SECRET", c.adminComponentSecret), ("PUSH_COMPONENT_SECRET", c.pushComponentSecret),
+                       ("ADMIN_TOKEN", c.adminToken ?? "")]
         for (index, (name, value)) in secrets.enumerated() where !value.isEmpty {
             let component = name.hasSuffix("COMPONENT_SECRET")
             guard let earlier = secrets[..<index].first(where: { $0.1 == value && !(component && $0.0.hasSuffix("COMPONENT_SECRET")) }) else {

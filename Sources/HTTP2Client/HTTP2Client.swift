@@ -51,9 +51,9 @@ public final class HTTP2Client {
     public let maximumInFlight: Int
     private let logger: Logger?
 
-    /// The response headers callers read (the providers: Retry-After); the others are skipped
+    /// The response headers callers read (the providers: Retry-After, APNs' apns-id); the others are skipped
     /// without building strings.
-    public nonisolated static let keptHeaders = ["retry-after"]
+    public nonisolated static let keptHeaders = ["retry-after", "apns-id"]
 
     /// Whether the header name `bytes` is `lowercased`, ignoring ASCII case.
     nonisolated static func isHeaderName(_ bytes: UnsafeRawBufferPointer.SubSequence, _ lowercased: String) -> Bool {
@@ -104,6 +104,9 @@ public final class HTTP2Client {
     }
 
     private static let initializeLibrary: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
+
+    /// Requests in curl's hands, and waiting for a place among them (``maximumInFlight``).
+    public var requestCounts: (inFlight: Int, waiting: Int) { (inFlight, waiting.count + waitingUrgent.count) }
 
     /// Set by ``close()``: the multi handle is gone.
     public private(set) var isClosed = false

@@ -16,12 +16,23 @@ final class Exchange {
     /// A response was queued before the body was complete (404, 405, 413): discard the rest.
     var answered = false
     var started = false
+    /// ``RequestID``, fixed when the headers arrive.
+    let requestID: String
+    /// When the headers arrived (monotonic nanoseconds), for the access line's duration.
+    let arrived: UInt64
 
-    init(method: HTTPMethod?, path: String, connection: OpaquePointer, match: Router.Match) {
+    init(method: HTTPMethod?, path: String, connection: OpaquePointer, match: Router.Match, requestID: String, arrived: UInt64) {
         self.method = method
         self.path = path
         self.connection = connection
         self.match = match
+        self.requestID = requestID
+        self.arrived = arrived
+    }
+
+    /// The matched route's index, nil for a 404 or 405.
+    var route: Int? {
+        if case .found(_, _, let route) = match { route } else { nil }
     }
 
     func dispatch(_ refusals: ServerRefusal.Responder) -> RouteOutcome {

@@ -54,11 +54,14 @@ public struct HTTPRequest: Sendable {
     public var clientAddress: String {
         switch fields {
         case .stored(_, _, let address): return address
-        case .connection(let connection):
-            var buffer = [CChar](repeating: 0, count: 64)
-            guard shim_mhd_client_address(connection.value, &buffer, buffer.count) == 0 else { return "unknown" }
-            return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        case .connection(let connection): return Self.clientAddress(of: connection.value)
         }
+    }
+
+    static func clientAddress(of connection: OpaquePointer) -> String {
+        var buffer = [CChar](repeating: 0, count: 64)
+        guard shim_mhd_client_address(connection, &buffer, buffer.count) == 0 else { return "unknown" }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// A query argument's value (percent-decoded), or nil.

@@ -202,9 +202,10 @@ public final class HTTPServer: Service {
             return MHD_Result.YES
         }
         stopsReading(connection)  // the request is in whole
-        if let response = exchange.response { return queue(response, on: connection) }
+        if let response = exchange.response { return answer(response, to: exchange, on: connection) }
         guard !exchange.started else { return MHD_Result.YES }
-        return perform(exchange.dispatch(refusals), for: exchange, on: connection)
+        let outcome = RequestID.$current.withValue(exchange.requestID) { exchange.dispatch(refusals) }
+        return perform(outcome, for: exchange, on: connection)
     }
 
     /// Queues an answer now, or suspends the connection while `work` runs and resumes it with the
@@ -212,20 +213,21 @@ public final class HTTPServer: Service {
     private func perform(_ outcome: RouteOutcome, for exchange: Exchange, on connection: OpaquePointer) -> MHD_Result {
         switch outcome {
         case .answered(let response):
-            return queue(response, on: connection)
+            return answer(response, to: exchange, on: connection)
         case .running(let work):
             exchange.started = true
             MHD_suspend_connection(connection)
             let suspended = LoopBound(connection)
             watchDeadline(of: exchange, suspended)
-            spawnOnLoop { [self] in
+            // The task inherits the request id, and so does every task it starts.
+            RequestID.$current.withValue(exchange.requestID) { _ = spawnOnLoop { [self] in
                 let response = await work()
                 guard exchange.response == nil, daemon != nil else { return }  // the deadline answered for it
                 suspendedExchanges[ObjectIdentifier(exchange)] = nil
                 exchange.response = response
                 MHD_resume_connection(suspended.value)
                 self.run()
-            }
+            } }
             return MHD_Result.YES
         }
     }
@@ -299,7 +301,7 @@ public final class HTTPServer: Service {
                 continue
             }
             suspendedExchanges[key] = nil  // a route that answers removes its entry itself
-            logger.warning("request timed out", metadata: ["path": "\(waiting.exchange.path)"])
+            logger.warning("request timed out", metadata: ["path": "\(waiting.exchange.path)", "request_id": "\(waiting.exchange.requestID)"])
             waiting.exchange.response = refusals(.timedOut)
             MHD_resume_connection(waiting.connection.value)
         }
@@ -337,14 +339,15 @@ public final class HTTPServer: Service {
             state.pointee = Self.marker(route: nil)
             return MHD_Result.YES
         default:
-            let exchange = Exchange(method: httpMethod, path: url, connection: connection, match: match)
+            let exchange = Exchange(method: httpMethod, path: url, connection: connection, match: match,
+                                    requestID: requestID(of: connection), arrived: EventLoop.monotonicNanoseconds())
             state.pointee = Unmanaged.passRetained(exchange).toOpaque()
             exchangesInFlight += 1
             guard let early = Self.earlyError(match, declaredLength: declaredLength, limit: limits.maximumBodyBytes) else {
                 return MHD_Result.YES
             }
             exchange.answered = true
-            return queue(refusals(early), on: connection)
+            return answer(refusals(early), to: exchange, on: connection)
         }
     }
 
@@ -360,22 +363,30 @@ public final class HTTPServer: Service {
     private func answerWithoutBody(_ connection: OpaquePointer, url: String, method: String, route: Int,
                                    state: UnsafeMutablePointer<UnsafeMutableRawPointer?>) -> MHD_Result {
         stopsReading(connection)
+        let arrived = EventLoop.monotonicNanoseconds()
+        let id = requestID(of: connection)
+        let line = AccessLine(method: method, route: route >= 0 ? route : nil, id: id, arrived: arrived)
         if route >= 0, let httpMethod = HTTPMethod(rawValue: method) {
             switch router.handler(ofRoute: route) {
             case .fixed(let prepared):
-                return MHD_queue_response(connection, UInt32(prepared.response.status), prepared.mhdResponse())
+                guard let mhdResponse = prepared.mhdResponse(requestID: id) else { return MHD_Result.NO }
+                let result = MHD_queue_response(connection, UInt32(prepared.response.status), mhdResponse)
+                MHD_destroy_response(mhdResponse)
+                logAccess(line, status: prepared.response.status, connection: connection)
+                return result
             case .immediate(let answer):
                 var request = HTTPRequest(method: httpMethod, path: url, connection: connection, body: [])
                 request.pathParameters = router.parameters(ofRoute: route, path: url)
-                return queue(answer(request), on: connection)
+                return self.answer(RequestID.$current.withValue(id) { answer(request) }, line, on: connection)
             case .adaptive(let decide):
                 var request = HTTPRequest(method: httpMethod, path: url, connection: connection, body: [])
                 request.pathParameters = router.parameters(ofRoute: route, path: url)
-                let outcome = decide(request)
-                if case .answered(let response) = outcome { return queue(response, on: connection) }
+                let outcome = RequestID.$current.withValue(id) { decide(request) }
+                if case .answered(let response) = outcome { return answer(response, line, on: connection) }
                 // Async after all: from now on the request needs an exchange to hold its answer.
                 let exchange = Exchange(method: httpMethod, path: url, connection: connection,
-                                        match: .found(router.handler(ofRoute: route), parameters: request.pathParameters, route: route))
+                                        match: .found(router.handler(ofRoute: route), parameters: request.pathParameters, route: route),
+                                        requestID: id, arrived: arrived)
                 state.pointee = Unmanaged.passRetained(exchange).toOpaque()
                 exchangesInFlight += 1
                 return perform(outcome, for: exchange, on: connection)
@@ -384,7 +395,56 @@ public final class HTTPServer: Service {
             }
         }
         let match = router.match(HTTPMethod(rawValue: method), url)
-        return queue(refusals(Self.earlyError(match, declaredLength: 0, limit: 0) ?? .internalError), on: connection)
+        return answer(refusals(Self.earlyError(match, declaredLength: 0, limit: 0) ?? .internalError), line, on: connection)
+    }
+
+    // MARK: Request ids and the access log
+
+    /// What the access line says of a request besides its status.
+    private struct AccessLine {
+        let method: String
+        let route: Int?
+        let id: String
+        let arrived: UInt64
+    }
+
+    private func requestID(of connection: OpaquePointer) -> String {
+        RequestID.accept(HTTPRequest.lookup(connection, .HEADER_KIND, "X-Request-ID"))
+    }
+
+    private func answer(_ response: HTTPResponse, to exchange: Exchange, on connection: OpaquePointer) -> MHD_Result {
+        answer(response, AccessLine(method: exchange.method?.rawValue ?? "?", route: exchange.route, id: exchange.requestID,
+                                    arrived: exchange.arrived), on: connection)
+    }
+
+    /// Queues `response` with the request's `X-Request-ID` and writes the request's access line.
+    private func answer(_ response: HTTPResponse, _ line: AccessLine, on connection: OpaquePointer) -> MHD_Result {
+        var response = response
+        response.headers.append(("X-Request-ID", line.id))
+        let result = queue(response, on: connection)
+        logAccess(line, status: response.status, connection: connection)
+        return result
+    }
+
+    /// One `info` line per answered request: method, route pattern (never the path, which may carry
+    /// a JID or a token), status, duration, client address and request id. Built only when `info`
+    /// is on (swift-log's arguments are autoclosures).
+    private func logAccess(_ line: AccessLine, status: Int, connection: OpaquePointer) {
+        logger.info("request", metadata: [
+            "method": "\(line.method)",
+            "route": "\(line.route.map(router.pattern(ofRoute:)) ?? "unmatched")",
+            "status": "\(status)",
+            "duration_ms": "\(Self.milliseconds(since: line.arrived))",
+            "client": "\(HTTPRequest.clientAddress(of: connection))",
+            "request_id": "\(line.id)",
+        ])
+    }
+
+    /// Milliseconds since `start` with three decimals: `0.214`.
+    static func milliseconds(since start: UInt64) -> String {
+        let micros = (EventLoop.monotonicNanoseconds() &- start) / 1000
+        let fraction = micros % 1000
+        return "\(micros / 1000)." + (fraction < 10 ? "00" : fraction < 100 ? "0" : "") + "\(fraction)"
     }
 
     /// State for a request that needs none of its own (see ``firstCall``): an odd pointer value that

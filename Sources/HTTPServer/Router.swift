@@ -73,6 +73,9 @@ public struct Router: Sendable {
 
     public func handler(ofRoute index: Int) -> RouteHandler { routes[index].handler }
 
+    /// The pattern a route was added with (`/api/v1/groups/{jid}/members`), for logs and metrics.
+    public func pattern(ofRoute index: Int) -> String { routes[index].pattern }
+
     /// This router with every route's handler timed: `observe` gets the route's pattern (never the
     /// path: a label per Call-ID or JID would grow without end), the method, the answer's status and
     /// the seconds the route took, on the loop. Fixed routes answer from a prepared response without

@@ -146,6 +146,13 @@ public final class AccountRateLimits {
         return loginByUser.attempt(user, now: time)
     }
 
+    /// Keys held by each limiter, for `/metrics` (``RateLimiter/keyCount``).
+    public var keyCounts: [(limiter: String, keys: Int)] {
+        [("login_by_address", loginByAddress.keyCount), ("login_by_user_and_address", loginByUserAndAddress.keyCount),
+         ("login_by_user", loginByUser.keyCount), ("register_by_address", registerByAddress.keyCount),
+         ("password_by_account", passwordByAccount.keyCount)]
+    }
+
     public func register(address: String) -> Int? { registerByAddress.attempt(address, now: now()) }
 
     /// Password changes of one account (the token's), whatever the outcome.

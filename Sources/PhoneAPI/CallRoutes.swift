@@ -1,6 +1,6 @@
 import Codecs
 public import HTTPServer
-public import JSONAPI
+import JSONAPI
 import Loop
 import Postgres
 public import Services

@@ -1,6 +1,6 @@
 import Config
 public import HTTPServer
-public import Loop
+import Loop
 public import Services
 public import Telemetry
 
@@ -16,6 +16,11 @@ public enum MetricsRoutes {
                 for (lane, call) in [("call", true), ("message", false)] {
                     metrics.set("switchboard_push_queue_depth", help: "Pushes queued or in flight, by platform and lane.",
                                 labels: [("platform", platform.rawValue), ("lane", lane)], to: Double(delivery.pending(platform, call: call)))
+                }
+                guard let requests = delivery.requests(platform) else { continue }
+                for (state, value) in [("in_flight", requests.inFlight), ("waiting", requests.waiting)] {
+                    metrics.set("switchboard_push_provider_requests", help: "Requests at the provider (in_flight) and waiting for a stream, by platform.",
+                                labels: [("platform", platform.rawValue), ("state", state)], to: Double(value))
                 }
             }
             sample(metrics)

@@ -52,6 +52,14 @@ public final class DatabasePool: Service {
         slots.forEach(connect)
     }
 
+    /// The pool's connections by state, for `/metrics`: `ready` (open, shared by statements),
+    /// `leased` (held by a transaction) and `down` (connecting, or waiting to reconnect).
+    public var connectionStates: (ready: Int, leased: Int, down: Int) {
+        let up = slots.filter { $0.connection?.isReady == true }
+        let leased = up.filter(\.leased).count
+        return (up.count - leased, leased, slots.count - up.count)
+    }
+
     public var isAvailable: Bool { slots.contains { $0.connection?.isReady == true } }
 
     /// Returns once a connection is up (at once when one is), or when the pool is closed.

@@ -21,6 +21,8 @@ public final class Metrics {
     private var routes: [RouteKey: DurationHistogram] = [:]
     private struct PushKey: Hashable { let platform: String, outcome: String }
     private var pushes: [PushKey: DurationHistogram] = [:]
+    private struct EndingKey: Hashable { let platform: String, kind: String, outcome: String }
+    private var endings: [EndingKey: DurationHistogram] = [:]
     private var gauges: [String: Gauge] = [:]
 
     public init() {}
@@ -62,11 +64,27 @@ public final class Metrics {
         histogram.recordNanoseconds(Int64(seconds * 1e9))
     }
 
+    /// One push's whole way (`switchboard_push_delivery_duration_seconds`): from being queued (a
+    /// publish or a call hook, after its registration lookup) to its final outcome, queue wait and
+    /// retries included; by platform, kind (`message`, `call`, `call_cancelled`) and outcome.
+    public func observePushEnding(platform: String, kind: String, outcome: String, seconds: Double) {
+        let key = EndingKey(platform: platform, kind: kind, outcome: outcome)
+        let histogram = endings[key] ?? {
+            let made = registry.makeDurationHistogram(
+                descriptor: MetricNameDescriptor(namespace: "switchboard", metricName: "push_delivery_duration", unitName: "seconds",
+                                                 helpText: "Time from a push being queued to its final outcome, retries included, by platform, kind and outcome."),
+                labels: [("platform", key.platform), ("kind", key.kind), ("outcome", key.outcome)], buckets: Self.buckets)
+            endings[key] = made
+            return made
+        }()
+        histogram.recordNanoseconds(Int64(seconds * 1e9))
+    }
+
     /// Sets a gauge sampled at scrape time (queue depths, connection states).
     public func set(_ name: String, help: String, labels: [(String, String)] = [], to value: Double) {
         let key = name + labels.map { "|\($0.0)=\($0.1)" }.joined()
         let gauge = gauges[key] ?? {
-            let made = registry.makeGauge(name: name, labels: labels, help: help)
+            let made = registry.makeGauge(descriptor: MetricNameDescriptor(metricName: name, unitName: "", helpText: help), labels: labels)
             gauges[key] = made
             return made
         }()

@@ -4,6 +4,7 @@ import HTTPServer
 import JSONAPI
 import Logging
 import Loop
+import OperatorAPI
 import PhoneAPI
 import Postgres
 import Services
@@ -76,6 +77,9 @@ final class Application {
         delivery.onAttempt = { platform, outcome, seconds in
             metrics.observePushAttempt(platform: platform.rawValue, outcome: outcome.name, seconds: seconds)
         }
+        delivery.onEnding = { platform, ending, seconds in
+            metrics.observePushEnding(platform: platform.rawValue, kind: ending.kind, outcome: ending.result.rawValue, seconds: seconds)
+        }
         let calls = CallNotifier(domain: domain, ringSeconds: configuration.callRingSeconds, database: pool, delivery: delivery, logger: logger)
 
         // HTTP: the phone API on the public listener; Kamailio's hooks and the metrics on the
@@ -94,13 +98,15 @@ final class Application {
         var phoneRouter = Router()
         HealthRoutes.install(on: &phoneRouter, checks: health)
         ServerRoutes.install(on: &phoneRouter, configuration: configuration, auth: auth, now: clock.unixSeconds)
+        let memberLookups = RateBudget(configuration.memberLookupsPerAccount, per: 3600, now: clock.now)
+        let callBudget = RateBudget(configuration.callLimitPerCaller, per: 60, now: clock.now)
         let limits = AccountRateLimits(
             loginPerUserPerMinute: configuration.loginLimitPerUser, loginPerAddressPerMinute: configuration.loginLimitPerAddress,
             registerPerAddressPerHour: configuration.registerLimitPerAddress,
             passwordChangesPerAccountPerHour: configuration.passwordLimitPerAccount, now: clock.now)
         AccountRoutes.install(on: &phoneRouter, accounts: accounts, limits: limits, auth: auth)
         GroupRoutes.install(on: &phoneRouter, groups: groups,
-                            lookups: RateBudget(configuration.memberLookupsPerAccount, per: 3600, now: clock.now), auth: auth)
+                            lookups: memberLookups, auth: auth)
         PushRoutes.install(on: &phoneRouter, registrations: registry, pushJID: configuration.pushComponentDomain,
                            appIDs: configuration.appIDs, auth: auth)
         CallRoutes.install(on: &phoneRouter, calls: calls, auth: auth)
@@ -111,19 +117,38 @@ final class Application {
                 metrics.set("switchboard_xmpp_component_connected", help: "Whether the component stream is authenticated (1) or not (0).",
                             labels: [("component", name)], to: up ? 1 : 0)
             }
-            for (name, available) in [("switchboard", pool.isAvailable), ("ejabberd", ejabberdPool.isAvailable)] {
+            for (name, database) in [("switchboard", pool), ("ejabberd", ejabberdPool)] {
                 metrics.set("switchboard_database_available", help: "Whether the pool has a ready connection (1) or not (0).",
-                            labels: [("database", name)], to: available ? 1 : 0)
+                            labels: [("database", name)], to: database.isAvailable ? 1 : 0)
+                let states = database.connectionStates
+                for (state, count) in [("ready", states.ready), ("leased", states.leased), ("down", states.down)] {
+                    metrics.set("switchboard_database_connections", help: "Pool connections by state: ready, leased to a transaction, down.",
+                                labels: [("database", name), ("state", state)], to: Double(count))
+                }
+            }
+            var limiterKeys = limits.keyCounts
+            limiterKeys += [("member_lookups_by_account", memberLookups.keyCount), ("calls_by_caller", callBudget.keyCount)]
+            for (limiter, keys) in limiterKeys {
+                metrics.set("switchboard_rate_limiter_keys", help: "Keys (addresses, accounts) a rate limiter holds a bucket for now.",
+                            labels: [("limiter", limiter)], to: Double(keys))
+            }
+        }
+        if let adminToken = configuration.adminToken {
+            OperatorRoutes.install(on: &internalRouter, token: AdminToken(adminToken), registry: registry, delivery: delivery,
+                                   configuration: configuration) {
+                ([("admin", adminComponent.isReady), ("push", pushComponent.isReady)],
+                 [("switchboard", pool.isAvailable), ("ejabberd", ejabberdPool.isAvailable)])
             }
         }
         SIPHookRoutes.install(on: &internalRouter, secret: HookSecret(configuration.hookSecret), ha1s: ha1s, calls: calls,
-                              callBudget: RateBudget(configuration.callLimitPerCaller, per: 60, now: clock.now))
+                              callBudget: callBudget)
         var connections = HTTPServer.Limits.fitting(fileLimit: Startup.fileLimit())
         connections.public.connectionsPerAddress = UInt32(configuration.httpConnectionsPerAddress)
         let internalServer = HTTPServer(host: configuration.hooksHTTP.host, port: configuration.hooksHTTP.port,
-                                        router: metrics.timing(internalRouter, listener: "internal"), limits: connections.internal, refusals: APIError.refusals, logger: logger)
+                                        router: metrics.timing(internalRouter, listener: "internal"), limits: connections.internal, refusals: APIError.refusals,
+                                        logger: Self.logger(logger, listener: "internal"))
         let server = HTTPServer(host: configuration.http.host, port: configuration.http.port, router: metrics.timing(phoneRouter, listener: "public"),
-                                limits: connections.public, refusals: APIError.refusals, logger: logger)
+                                limits: connections.public, refusals: APIError.refusals, logger: Self.logger(logger, listener: "public"))
 
         // Started in this order, drained and stopped in reverse: the public listener first, then the
         // internal one (its last call hooks may still queue pushes), then the app server (publishes
@@ -180,5 +205,12 @@ final class Application {
                 baseURL: configuration.fcmURL, clock: clock))
         }
         return providers
+    }
+
+    /// `logger` with `listener` (`public`, `internal`) on each line, the access lines included.
+    private static func logger(_ logger: Logger, listener: String) -> Logger {
+        var tagged = logger
+        tagged[metadataKey: "listener"] = "\(listener)"
+        return tagged
     }
 }

@@ -17,7 +17,7 @@ struct SwitchboardCommand: ParsableCommand {
         abstract: "The backend gateway of the chat and VoIP app: REST API, Kamailio hooks, XMPP component, pushes.",
         discussion: "Configuration comes from environment variables: `switchboard serve --help` lists them (docs/configuration.md).",
         version: BuildInfo.description,
-        subcommands: [Serve.self, Migrate.self, CheckConfig.self],
+        subcommands: [Serve.self, Migrate.self, CheckConfig.self, PushTest.self],
         defaultSubcommand: Serve.self)
 }
 

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import XMPP
 
 /// One XEP-0114 handshake with ejabberd, blocking, for `switchboard check-config --connect`: the same
@@ -10,33 +7,21 @@ import XMPP
 enum ComponentProbe {
     /// nil when ejabberd accepted the handshake, else what went wrong.
     static func handshake(host: String, port: UInt16, domain: String, secret: String, timeoutSeconds: Int = 5) -> String? {
-        var hints = addrinfo()
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        var found: UnsafeMutablePointer<addrinfo>?
-        guard getaddrinfo(host, String(port), &hints, &found) == 0, let first = found else { return "cannot resolve \(host)" }
-        defer { freeaddrinfo(found) }
-        let fd = socket(first.pointee.ai_family, first.pointee.ai_socktype, first.pointee.ai_protocol)
-        guard fd >= 0 else { return "no socket" }
-        defer { close(fd) }
-        var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        guard connect(fd, first.pointee.ai_addr, first.pointee.ai_addrlen) == 0 else {
-            return "cannot connect to \(host):\(port): \(String(cString: strerror(errno)))"
+        let socket: BlockingSocket
+        switch BlockingSocket.connect(host: host, port: port, timeoutSeconds: timeoutSeconds) {
+        case .success(let connected): socket = connected
+        case .failure(let failure): return failure.reason
         }
         var session = ComponentSession(domain: domain, secret: secret)
         let parser = XMLStreamParser()
         var actions = session.tcpConnected()
-        var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
             for action in actions {
                 switch action {
                 case .send(let text):
-                    var bytes = Array(text.utf8)
-                    guard send(fd, &bytes, bytes.count, Int32(MSG_NOSIGNAL)) == bytes.count else { return "the connection closed while sending" }
+                    guard socket.send(text) else { return "the connection closed while sending" }
                 case .becameReady:
-                    var close = Array(XEP0114.streamClose.utf8)
-                    _ = send(fd, &close, close.count, Int32(MSG_NOSIGNAL))
+                    _ = socket.send(XEP0114.streamClose)
                     return nil
                 case .close(let reason):
                     return reason
@@ -44,9 +29,8 @@ enum ComponentProbe {
                     break
                 }
             }
-            let n = recv(fd, &buffer, buffer.count, 0)
-            guard n > 0 else { return n == 0 ? "ejabberd closed the connection" : "no answer within \(timeoutSeconds) s" }
-            actions = parser.feed(buffer[0..<n]).flatMap { session.received($0) }
+            guard let bytes = socket.receive() else { return "ejabberd closed the connection, or did not answer within \(timeoutSeconds) s" }
+            actions = parser.feed(bytes).flatMap { session.received($0) }
         }
     }
 }

@@ -2,6 +2,7 @@ import Config
 import Dispatch
 import Loop
 import FoundationEssentials
+import HTTPServer
 import Logging
 import Logs
 import Services
@@ -33,16 +34,18 @@ enum Startup {
         let environment = ProcessInfo.processInfo.environment
         let level = environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
         let json = environment["LOG_FORMAT"] == "json"
-        LoggingSystem.bootstrap { label in
+        // Every line written while an HTTP request is handled carries its `request_id`.
+        LoggingSystem.bootstrap({ label, provider in
             if json {
                 var handler = JSONLogHandler(label: label)
                 handler.logLevel = level
+                handler.metadataProvider = provider
                 return handler
             }
-            var handler = StreamLogHandler.standardError(label: label)
+            var handler = StreamLogHandler.standardError(label: label, metadataProvider: provider)
             handler.logLevel = level
             return handler
-        }
+        }, metadataProvider: RequestID.metadataProvider)
         return Logger(label: "switchboard")
     }
 

@@ -61,6 +61,14 @@ final class ConfigurationReaderTests: XCTestCase {
         XCTAssertNoThrow(try read(Self.minimal.merging(["SWITCHBOARD_ENV": "development", "HOOK_SECRET": "x", "TURN_SECRET": "x"]) { $1 }).get())
     }
 
+    func testTheAdminTokenIsOptionalButAsStrongAndDistinctAsAnySecret() throws {
+        XCTAssertNil(try read(Self.minimal).get().adminToken, "unset: the operator endpoints are off")
+        XCTAssertEqual(try read(Self.minimal.merging(["ADMIN_TOKEN": Self.strong + "admin"]) { $1 }).get().adminToken, Self.strong + "admin")
+        XCTAssertEqual(problems(Self.minimal.merging(["ADMIN_TOKEN": "admin-token-1"]) { $1 }).map(\.variable), ["ADMIN_TOKEN"])
+        XCTAssertEqual(problems(Self.minimal.merging(["ADMIN_TOKEN": Self.minimal["HOOK_SECRET"]!]) { $1 }).map { "\($0.variable): \($0.problem)" },
+                       ["ADMIN_TOKEN: is the same as HOOK_SECRET"])
+    }
+
     func testAppIDsAreAnAllowList() throws {
         XCTAssertNil(try read(Self.minimal).get().appIDs, "unset: any app (with a warning at start-up)")
         XCTAssertEqual(try read(Self.minimal.merging(["APP_IDS": "com.example.chat, com.example.chat.beta"]) { $1 }).get().appIDs,

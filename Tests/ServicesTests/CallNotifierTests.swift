@@ -32,7 +32,7 @@ final class CallNotifierTests: DatabaseTestCase {
     @LoopActor
     private static func recordingNotifier(_ pool: DatabasePool) -> (CallNotifier, ios: ScriptedProvider, android: ScriptedProvider) {
         let logger = Logger(label: "test")
-        let ios = ScriptedProvider(.ios, [.delivered]), android = ScriptedProvider(.android, [.delivered])
+        let ios = ScriptedProvider(.ios, [.delivered(messageID: nil)]), android = ScriptedProvider(.android, [.delivered(messageID: nil)])
         let delivery = PushDelivery(providers: [ios, android], store: PushRegistry(database: pool, logger: logger), logger: logger)
         return (CallNotifier(domain: "example.com", ringSeconds: 30, database: pool, delivery: delivery, logger: logger), ios, android)
     }

@@ -24,7 +24,7 @@ final class PushAppServerTests: XCTestCase {
         secret: secret, tokenDead: false, target: .sample())) -> Fixture {
         let store = MemoryPushStore()
         if let registration { store.registrations[node] = registration }
-        let provider = ScriptedProvider(.ios, [.delivered])
+        let provider = ScriptedProvider(.ios, [.delivered(messageID: nil)])
         provider.holding = true  // keeps what was queued in flight, countable
         let delivery = PushDelivery(providers: [provider], store: store, logger: Logger(label: "test"), queueLimit: queueLimit,
                                     clock: InstantClock().clock, jitter: { 1.0 })

@@ -36,7 +36,7 @@ final class PushDeliveryTests: XCTestCase {
     func testATransientFailureIsRetriedWithTheSamePushIDUntilDelivered() throws {
         try onLoop {
             let clock = InstantClock()
-            let apns = ScriptedProvider(.ios, [.retry(after: nil), .retry(after: 2), .delivered], clock: clock)
+            let apns = ScriptedProvider(.ios, [.retry(after: nil), .retry(after: 2), .delivered(messageID: nil)], clock: clock)
             let delivery = Self.delivery([apns], store: MemoryPushStore(), clock: clock)
             delivery.deliver(.message(sender: nil, conversation: nil), to: .sample(), deadline: 60)
             try await Self.settle { delivery.counters[.ios]?.sent == 1 }
@@ -51,7 +51,7 @@ final class PushDeliveryTests: XCTestCase {
     func testADeadTokenIsMarkedOnceAndNeverRetried() throws {
         try onLoop {
             let clock = InstantClock()
-            let fcm = ScriptedProvider(.android, [.tokenDead(since: 1_700_000_000_000)], clock: clock)
+            let fcm = ScriptedProvider(.android, [.tokenDead(since: 1_700_000_000_000, reason: "UNREGISTERED")], clock: clock)
             let store = MemoryPushStore()
             let delivery = Self.delivery([fcm], store: store, clock: clock)
             delivery.deliver(.message(sender: "bob@example.com", conversation: "bob@example.com"), to: .sample(.android), deadline: 60)
@@ -102,7 +102,7 @@ final class PushDeliveryTests: XCTestCase {
     func testEachPlatformHasItsOwnQueueAndAPlatformWithoutProviderDrops() throws {
         try onLoop {
             let clock = InstantClock()
-            let apns = ScriptedProvider(.ios, [.delivered], clock: clock)
+            let apns = ScriptedProvider(.ios, [.delivered(messageID: nil)], clock: clock)
             apns.holding = true
             let delivery = Self.delivery([apns], store: MemoryPushStore(), clock: clock, queueLimit: 2)
             delivery.deliver(.message(sender: nil, conversation: nil), to: .sample(.ios), deadline: 60)
@@ -123,7 +123,7 @@ final class PushDeliveryTests: XCTestCase {
     func testCallsHaveTheirOwnLaneAheadOfMessages() throws {
         try onLoop {
             let clock = InstantClock()
-            let apns = ScriptedProvider(.ios, [.delivered], clock: clock)
+            let apns = ScriptedProvider(.ios, [.delivered(messageID: nil)], clock: clock)
             apns.holding = true
             let delivery = Self.delivery([apns], store: MemoryPushStore(), clock: clock, queueLimit: 2)
             for _ in 0..<2 { delivery.deliver(.message(sender: nil, conversation: nil), to: .sample(), deadline: 60) }
@@ -144,7 +144,7 @@ final class PushDeliveryTests: XCTestCase {
     @LoopActor
     private static func oneHeldPush() async throws -> (PushDelivery, ScriptedProvider) {
         let clock = InstantClock()
-        let apns = ScriptedProvider(.ios, [.delivered], clock: clock)
+        let apns = ScriptedProvider(.ios, [.delivered(messageID: nil)], clock: clock)
         apns.holding = true
         let delivery = delivery([apns], store: MemoryPushStore(), clock: clock)
         delivery.deliver(.message(sender: nil, conversation: nil), to: .sample(), deadline: 60)
@@ -179,5 +179,60 @@ final class PushDeliveryTests: XCTestCase {
             XCTAssertEqual(delivery.pendingCount, 1, "still in flight: the stop goes on without it")
             apns.release()
         }
+    }
+
+    func testEveryEndingIsOneLogLineWithWhatAnOperatorNeedsAndTheTokenOnlyInPart() throws {
+        try onLoop {
+            let clock = InstantClock(), lines = CapturedLines()
+            let apns = ScriptedProvider(.ios, [.retry(after: nil), .delivered(messageID: "8a2b0c1e-0000-4000-8000-000000000001"),
+                                               .tokenDead(since: nil, reason: "Unregistered"), .rejected("PayloadTooLarge")], clock: clock)
+            let delivery = PushDelivery(providers: [apns], store: MemoryPushStore(), logger: Logger(label: "test") { _ in CapturingHandler(lines: lines) },
+                                        clock: clock.clock, jitter: { 1.0 })
+            let first = PushTarget.sample(device: "aaaaaaaa-0000-4000-8000-000000000001")
+            let ending = await delivery.send(.message(sender: nil, conversation: nil), to: first, deadline: 60)
+            XCTAssertEqual(ending.result, .delivered)
+            XCTAssertEqual(ending.attempts, 2)
+            XCTAssertEqual(ending.messageID, "8a2b0c1e-0000-4000-8000-000000000001")
+            XCTAssertEqual(delivery.lastEnding(device: first.deviceUUID), ending)
+            let second = PushTarget.sample(device: "aaaaaaaa-0000-4000-8000-000000000002")
+            let dead = await delivery.send(.call(callID: "c1", caller: "a@example.com", callerDisplay: nil, callee: "b@example.com", deadline: 0),
+                                           to: second, deadline: 30)
+            XCTAssertEqual([dead.result.rawValue, dead.reason, dead.kind], ["token_dead", "Unregistered", "call"])
+            _ = await delivery.send(.message(sender: nil, conversation: nil), to: first, deadline: 60)
+            XCTAssertEqual(delivery.lastEnding(device: first.deviceUUID)?.result, .rejected, "the last ending replaces the one before")
+            XCTAssertNil(delivery.lastEnding(device: "unknown"))
+
+            let endings = lines.all.filter { $0.metadata["outcome"] != nil }
+            XCTAssertEqual(endings.map(\.metadata["outcome"]), ["delivered", "token_dead", "rejected"], "one line per push, retries not")
+            XCTAssertEqual(endings.map(\.level), [.info, .info, .warning])
+            let delivered = endings[0].metadata
+            XCTAssertEqual(delivered["device"], first.deviceUUID)
+            XCTAssertEqual(delivered["platform"], "ios")
+            XCTAssertEqual(delivered["app_id"], "com.example.chat")
+            XCTAssertEqual(delivered["message_id"], "8a2b0c1e-0000-4000-8000-000000000001")
+            XCTAssertEqual(delivered["attempts"], "2")
+            XCTAssertEqual(delivered["token"], "abababab…")
+            XCTAssertEqual(endings[2].metadata["reason"], "PayloadTooLarge")
+            XCTAssertFalse(lines.all.contains { $0.metadata.values.contains { $0.contains(first.token) } }, "never the whole token")
+        }
+    }
+
+    func testAPushForAPlatformWithoutProviderEndsAtOnce() throws {
+        try onLoop {
+            let clock = InstantClock()
+            let delivery = Self.delivery([ScriptedProvider(.ios, [], clock: clock)], store: MemoryPushStore(), clock: clock)
+            let ending = await delivery.send(.message(sender: nil, conversation: nil), to: .sample(.android), deadline: 60)
+            XCTAssertEqual([ending.result.rawValue, "\(ending.attempts)"], ["no_provider", "0"])
+            XCTAssertEqual(delivery.counters[.android]?.failed, 1)
+        }
+    }
+
+    func testRecentEndingsStayBoundedAndKeepTheNewest() {
+        var endings = RecentEndings(capacity: 100)
+        let ending = PushEnding(result: .delivered, reason: nil, messageID: nil, attempts: 1, kind: "message", endedAt: 0)
+        for device in 0..<1000 { endings.record(ending, device: "\(device)") }
+        XCTAssertNotNil(endings.last(device: "999"))
+        XCTAssertNotNil(endings.last(device: "900"), "the last `capacity` devices are always found")
+        XCTAssertNil(endings.last(device: "0"))
     }
 }

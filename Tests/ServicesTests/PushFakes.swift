@@ -50,6 +50,7 @@ final class ScriptedProvider: PushProvider {
 
     var heldCount: Int { held.count }
     var connections: (opened: Int, retired: Int) { (1, 0) }
+    var requests: (inFlight: Int, waiting: Int) { (0, 0) }
     var serviceName: String { "scripted \(platform.rawValue) provider" }
     func start() { started = true }
     var isReady: Bool { started && !stopped }

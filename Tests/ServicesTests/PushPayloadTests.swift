@@ -96,10 +96,10 @@ final class PushPayloadTests: XCTestCase {
 
     func testAPNsClassificationTable() {
         let table: [(Int, String?, String?, ProviderOutcome)] = [
-            (200, nil, nil, .delivered),
-            (410, #"{"reason":"Unregistered","timestamp":1700000000000}"#, nil, .tokenDead(since: 1_700_000_000_000)),
-            (400, #"{"reason":"BadDeviceToken"}"#, nil, .tokenDead(since: nil)),
-            (400, #"{"reason":"DeviceTokenNotForTopic"}"#, nil, .tokenDead(since: nil)),
+            (200, nil, nil, .delivered(messageID: "apns-id-1")),
+            (410, #"{"reason":"Unregistered","timestamp":1700000000000}"#, nil, .tokenDead(since: 1_700_000_000_000, reason: "Unregistered")),
+            (400, #"{"reason":"BadDeviceToken"}"#, nil, .tokenDead(since: nil, reason: "BadDeviceToken")),
+            (400, #"{"reason":"DeviceTokenNotForTopic"}"#, nil, .tokenDead(since: nil, reason: "DeviceTokenNotForTopic")),
             (400, #"{"reason":"PayloadTooLarge"}"#, nil, .rejected("PayloadTooLarge")),
             (403, #"{"reason":"ExpiredProviderToken"}"#, nil, .configuration("ExpiredProviderToken")),
             (403, #"{"reason":"InvalidProviderToken"}"#, nil, .configuration("InvalidProviderToken")),
@@ -110,7 +110,7 @@ final class PushPayloadTests: XCTestCase {
             (503, #"{"reason":"ServiceUnavailable"}"#, "2", .retry(after: 2)),
         ]
         for (status, body, retryAfter, expected) in table {
-            XCTAssertEqual(ProviderOutcome.apns(status: status, body: body.map(json), retryAfter: retryAfter), expected, "\(status) \(body ?? "")")
+            XCTAssertEqual(ProviderOutcome.apns(status: status, body: body.map(json), retryAfter: retryAfter, apnsID: "apns-id-1"), expected, "\(status) \(body ?? "")")
         }
     }
 
@@ -120,9 +120,9 @@ final class PushPayloadTests: XCTestCase {
             return #"{"error":{"code":0,"message":"m","status":"\#(status)"\#(details)}}"#
         }
         let table: [(Int, String?, String?, ProviderOutcome)] = [
-            (200, #"{"name":"projects/p/messages/1"}"#, nil, .delivered),
-            (404, error("NOT_FOUND", "UNREGISTERED"), nil, .tokenDead(since: nil)),
-            (403, error("PERMISSION_DENIED", "SENDER_ID_MISMATCH"), nil, .tokenDead(since: nil)),
+            (200, #"{"name":"projects/p/messages/1"}"#, nil, .delivered(messageID: "projects/p/messages/1")),
+            (404, error("NOT_FOUND", "UNREGISTERED"), nil, .tokenDead(since: nil, reason: "UNREGISTERED")),
+            (403, error("PERMISSION_DENIED", "SENDER_ID_MISMATCH"), nil, .tokenDead(since: nil, reason: "SENDER_ID_MISMATCH")),
             (429, error("RESOURCE_EXHAUSTED", "QUOTA_EXCEEDED"), "60", .retry(after: 60)),
             (503, error("UNAVAILABLE", "UNAVAILABLE"), nil, .retry(after: nil)),
             (500, error("INTERNAL", "INTERNAL"), nil, .retry(after: nil)),

@@ -34,8 +34,8 @@ final class RetryLoopTests: XCTestCase {
 
     func testTransientFailuresAreRetriedWithGrowingBackoffUntilDelivered() throws {
         let time = InstantClock(startingAt: 100)
-        let (ending, timeouts, counted) = try run(deadline: 60, [.retry(after: nil), .retry(after: nil), .delivered], time: time)
-        XCTAssertEqual(ending, .init(outcome: .delivered, retries: 2))
+        let (ending, timeouts, counted) = try run(deadline: 60, [.retry(after: nil), .retry(after: nil), .delivered(messageID: nil)], time: time)
+        XCTAssertEqual(ending, .init(outcome: .delivered(messageID: nil), retries: 2))
         XCTAssertFalse(Self.gaveUp(ending))
         XCTAssertEqual(time.sleeps, [0.2, 0.4], "0.2 s, then 0.4 s (jitter 1.0 here)")
         XCTAssertEqual(timeouts, [10, 10, 10], "each attempt gets at most 10 s")
@@ -53,8 +53,8 @@ final class RetryLoopTests: XCTestCase {
 
     func testRetryAfterIsHonouredButNeverPastTheDeadline() throws {
         let time = InstantClock(startingAt: 100)
-        let (ending, _, _) = try run(deadline: 30, [.retry(after: 5), .delivered], time: time)
-        XCTAssertEqual(ending, .init(outcome: .delivered, retries: 1))
+        let (ending, _, _) = try run(deadline: 30, [.retry(after: 5), .delivered(messageID: nil)], time: time)
+        XCTAssertEqual(ending, .init(outcome: .delivered(messageID: nil), retries: 1))
         XCTAssertEqual(time.sleeps, [5], "Retry-After longer than the backoff wins")
 
         let late = InstantClock(startingAt: 100)
@@ -84,7 +84,7 @@ final class RetryLoopTests: XCTestCase {
     }
 
     func testDeadTokensAndRefusalsAreNotRetried() throws {
-        for answer: ProviderOutcome in [.tokenDead(since: 1_700_000_000_000), .rejected("BadDeviceToken"), .configuration("InvalidProviderToken")] {
+        for answer: ProviderOutcome in [.tokenDead(since: 1_700_000_000_000, reason: "Unregistered"), .rejected("BadDeviceToken"), .configuration("InvalidProviderToken")] {
             let time = InstantClock(startingAt: 100)
             let (ending, timeouts, _) = try run(deadline: 60, [answer], time: time)
             XCTAssertEqual(ending, .init(outcome: answer, retries: 0))

@@ -105,6 +105,7 @@ def production_environment(database_url: str, turn_secret: str, ejabberd_databas
         "PUSH_COMPONENT_PORT": str(EJABBERD_PORTS["push"]),
         "XMPP_COMPONENT_SECRET": ADMIN_COMPONENT[1], "PUSH_COMPONENT_SECRET": PUSH_COMPONENT[1],
         "HOOK_SECRET": secrets.token_hex(32),
+        "ADMIN_TOKEN": secrets.token_hex(32),
         "CALL_RING_SECONDS": str(RING_SECONDS),
         "SIP_HOST": "sip.example.com", "SIP_PORT": "5060",
         "TURN_SECRET": turn_secret,

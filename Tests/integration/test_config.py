@@ -150,8 +150,12 @@ def test_version_is_the_changelogs_and_in_metrics(binary, switchboard):
     assert f'"version":"{newest}' in switchboard.daemon.log.read_text().replace(" ", "") or f"version={newest}" in switchboard.daemon.log.read_text()
 
 
-def test_json_logs_are_one_object_per_line(switchboard):
+def test_json_logs_are_one_object_per_line_with_request_ids_and_push_outcomes(switchboard):
     import json
+    import re
+    import time
+    import uuid
+    from test_push_app_server import new_account, register_device
     from conftest import restart_with, wait_ready
     assert switchboard.stop() == 0
     log = switchboard.dir / "switchboard.log"
@@ -160,12 +164,38 @@ def test_json_logs_are_one_object_per_line(switchboard):
     switchboard.start()
     wait_ready(switchboard.url)
     try:
-        assert requests.post(f"{switchboard.url}/api/v1/account/login", json={"username": "nobody-here", "password": "x" * 12},
-                             timeout=5).status_code == 401
+        login = requests.post(f"{switchboard.url}/api/v1/account/login", json={"username": "nobody-here", "password": "x" * 12},
+                              headers={"X-Request-ID": "it-login-1"}, timeout=5)
+        assert login.status_code == 401 and login.headers["X-Request-ID"] == "it-login-1"
+        generated = requests.get(f"{switchboard.url}/api/v1/server/info", timeout=5).headers["X-Request-ID"]
+        assert re.fullmatch(r"[0-9a-f]{16}", generated), generated
+        # A test push: its outcome line is written by the task the request started.
+        user, device, token = new_account(switchboard.url), str(uuid.uuid4()), secrets.token_hex(32)
+        assert register_device(switchboard.url, user, device, push_token=token).status_code == 200
+        pushed = requests.post(f"{switchboard.hooks_url}/admin/v1/devices/{device}/test-push", timeout=15,
+                               headers={"Authorization": f"Bearer {switchboard.env['ADMIN_TOKEN']}", "X-Request-ID": "it-push-1"})
+        assert pushed.status_code == 200 and pushed.headers["X-Request-ID"] == "it-push-1", pushed.text
+        time.sleep(0.2)
         lines = switchboard.daemon.log.read_bytes()[start:].decode().splitlines()
         records = [json.loads(line) for line in lines if line.strip()]
         assert records and all({"time", "level", "label", "message"} <= set(r) for r in records), lines[:5]
+        assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", r["time"]) for r in records), "UTC with milliseconds"
         listening = next(r for r in records if r["message"] == "listening")
         assert listening["level"] == "info" and listening["version"] and listening["http"].endswith(str(switchboard.port))
+
+        [access] = [r for r in records if r.get("request_id") == "it-login-1"]
+        assert access["message"] == "request" and access["level"] == "info"
+        assert {k: access[k] for k in ["method", "route", "status", "client", "listener"]} == {
+            "method": "POST", "route": "/api/v1/account/login", "status": "401", "client": "127.0.0.1", "listener": "public"}
+        assert float(access["duration_ms"]) >= 0
+        assert any(r.get("request_id") == generated and r["route"] == "/api/v1/server/info" for r in records)
+        push_lines = {r["message"]: r for r in records if r.get("request_id") == "it-push-1"}
+        assert set(push_lines) == {"push delivered", "request"}, push_lines
+        delivered = push_lines["push delivered"]
+        assert {k: delivered[k] for k in ["device", "platform", "app_id", "attempts", "outcome", "token"]} == {
+            "device": device, "platform": "ios", "app_id": "com.example.chat", "attempts": "1", "outcome": "delivered",
+            "token": token[:8] + "…"}
+        assert delivered["message_id"] == pushed.json()["outcome"]["message_id"]
+        assert token not in "\n".join(lines), "never the whole token"
     finally:
         restart_with(switchboard, LOG_FORMAT=None)

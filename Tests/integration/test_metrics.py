@@ -25,7 +25,8 @@ def test_the_families_parse_with_help_and_type(switchboard):
         "switchboard_build_info": "gauge", "switchboard_pushes": "counter", "switchboard_push_retries": "counter",
         "switchboard_push_queue_depth": "gauge", "switchboard_xmpp_component_connected": "gauge",
         "switchboard_database_available": "gauge", "process_resident_memory_bytes": "gauge", "process_open_fds": "gauge",
-        "process_cpu_seconds": "counter",
+        "process_cpu_seconds": "counter", "switchboard_database_connections": "gauge", "switchboard_rate_limiter_keys": "gauge",
+        "switchboard_push_provider_requests": "gauge",
     }
     for name, kind in expected.items():
         assert name in families, sorted(families)
@@ -33,6 +34,9 @@ def test_the_families_parse_with_help_and_type(switchboard):
         assert families[name].documentation, f"{name} has a HELP line"
     up = {s.labels["component"]: s.value for s in families["switchboard_xmpp_component_connected"].samples}
     assert up == {"admin": 1.0, "push": 1.0}
+    connections = {(s.labels["database"], s.labels["state"]): s.value for s in families["switchboard_database_connections"].samples}
+    assert connections[("switchboard", "ready")] + connections[("switchboard", "leased")] >= 1
+    assert {s.labels["limiter"] for s in families["switchboard_rate_limiter_keys"].samples} >= {"login_by_address", "calls_by_caller"}
     assert families["process_resident_memory_bytes"].samples[0].value > 1e6
 
 
@@ -50,13 +54,17 @@ def test_route_histograms_move_with_requests_and_are_labelled_by_pattern(switchb
     assert "/api/v1/calls/{call_id...}" in labels and not any("some-call" in (l or "") for l in labels), "patterns, never paths"
 
 
-def test_push_attempts_are_timed_by_platform_and_outcome(switchboard, fake_apns):
+def test_push_attempts_and_whole_deliveries_are_timed_by_platform_and_outcome(switchboard, fake_apns):
     before = count(scrape(switchboard), "switchboard_push_send_duration_seconds", platform="ios", outcome="delivered")
+    whole = dict(platform="ios", kind="message", outcome="delivered")
+    before_whole = count(scrape(switchboard), "switchboard_push_delivery_duration_seconds", **whole)
     sender, user, token, _ = offline_device(switchboard)
     message(sender, user, "timed")
     wait_for("the push", lambda: len(arrivals(fake_apns.pushes, token)) == 1, timeout=5)
     wait_for("the attempt to be observed", lambda: count(scrape(switchboard), "switchboard_push_send_duration_seconds",
                                                          platform="ios", outcome="delivered") == before + 1, timeout=5)
+    assert count(scrape(switchboard), "switchboard_push_delivery_duration_seconds", **whole) == before_whole + 1, \
+        "from queued to the provider's answer, once per push"
 
 
 def test_the_grafana_dashboard_queries_only_families_the_server_serves(switchboard, fake_apns):

@@ -92,4 +92,13 @@ def test_real_answers_match_the_schemas(switchboard):
     check("/hooks/sip/cancel", "POST", requests.post(f"{hooks}/hooks/sip/cancel", headers=secret, timeout=5,
                                                      json={"event": "call_cancelled", "caller": "a", "callee": name, "call_id": "x@h"}))
     check("/metrics", "GET", requests.get(f"{hooks}/metrics", timeout=5))
+    admin = {"Authorization": f"Bearer {switchboard.env['ADMIN_TOKEN']}"}
+    check("/admin/v1/status", "GET", requests.get(f"{hooks}/admin/v1/status", headers=admin, timeout=5))
+    check("/admin/v1/status", "GET", requests.get(f"{hooks}/admin/v1/status", timeout=5))
+    device = str(uuid.uuid4())
+    register_device(api, session, device)
+    check("/admin/v1/devices/{device_id}/test-push", "POST", requests.post(f"{hooks}/admin/v1/devices/{device}/test-push", headers=admin, timeout=15))
+    check("/admin/v1/devices/{device_id}/test-push", "POST", requests.post(f"{hooks}/admin/v1/devices/{uuid.uuid4()}/test-push", headers=admin, timeout=15))
+    check("/admin/v1/accounts/{jid}/devices", "GET", requests.get(f"{hooks}/admin/v1/accounts/{session['jid']}/devices", headers=admin, timeout=5))
+    check("/admin/v1/accounts/{jid}/devices", "GET", requests.get(f"{hooks}/admin/v1/accounts/@/devices", headers=admin, timeout=5))
     check("/api/v1/account", "DELETE", requests.delete(f"{api}/api/v1/account", headers=auth, timeout=10))

@@ -8,6 +8,9 @@ public final class RateBudget {
     private var limiter: RateLimiter
     private let now: @Sendable () -> Double
 
+    /// Keys with a bucket now (``RateLimiter/keyCount``).
+    public var keyCount: Int { limiter.keyCount }
+
     public init(_ amount: Int, per period: Double, now: @escaping @Sendable () -> Double) {
         limiter = RateLimiter(burst: amount, per: period / Double(amount))
         self.now = now

@@ -8,6 +8,9 @@ public struct RateLimiter: Sendable {
     /// number of keys active in that window.
     private var lastSweep = 0.0
 
+    /// Keys with a bucket now (active within the refill window): memory in use, for `/metrics`.
+    public var keyCount: Int { buckets.count }
+
     public init(burst: Int, per interval: Double) {
         self.burst = Double(burst)
         self.interval = interval

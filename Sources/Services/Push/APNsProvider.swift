@@ -36,11 +36,14 @@ public final class APNsProvider: PushProvider {
             // Apple's clock finds the provider token too old (this host's clock disagrees): sign a new one.
             let refused = response.status == 403 && body?["reason"]?.stringValue == "ExpiredProviderToken"
             if refused { token.expire(bearer) }
-            return (.apns(status: response.status, body: body, retryAfter: response.headers["retry-after"]), refused)
+            return (.apns(status: response.status, body: body, retryAfter: response.headers["retry-after"],
+                          apnsID: response.headers["apns-id"] ?? pushID), refused)
         }
     }
 
     // MARK: Service
+
+    public var requests: (inFlight: Int, waiting: Int) { client.requestCounts }
 
     public var serviceName: String { "APNs provider" }
     public func start() {}

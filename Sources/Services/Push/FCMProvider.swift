@@ -70,6 +70,8 @@ public final class FCMProvider: PushProvider {
 
     // MARK: Service
 
+    public var requests: (inFlight: Int, waiting: Int) { client.requestCounts }
+
     public var serviceName: String { "FCM provider" }
     public func start() {}
     /// Connections (and the access token) are made when the first push needs them.

@@ -35,6 +35,10 @@ public final class PushDelivery: Service {
     public private(set) var counters: [PushPlatform: Counters] = Dictionary(uniqueKeysWithValues: PushPlatform.allCases.map { ($0, Counters()) })
     /// Told of every provider attempt: its platform, how it ended and how long it took (metrics).
     public var onAttempt: (@LoopActor (PushPlatform, ProviderOutcome, Double) -> Void)?
+    /// Told of every push's ending: its platform, the ending, and the seconds from its queueing to
+    /// its final answer, retries included (metrics).
+    public var onEnding: (@LoopActor (PushPlatform, PushEnding, Double) -> Void)?
+    private var recentEndings = RecentEndings(capacity: 50_000)
     /// Set by ``drain(within:)``: nothing new is queued.
     public private(set) var isStopping = false
     private var drained: [CheckedContinuation<Void, Never>] = []
@@ -59,6 +63,9 @@ public final class PushDelivery: Service {
     /// Connections the platform's provider opened and retired so far; nil when it is not configured.
     public func connections(_ platform: PushPlatform) -> (opened: Int, retired: Int)? { providers[platform]?.connections }
 
+    /// Requests at the platform's provider and waiting for a stream; nil when it is not configured.
+    public func requests(_ platform: PushPlatform) -> (inFlight: Int, waiting: Int)? { providers[platform]?.requests }
+
     /// Pushes queued or in flight, all platforms together.
     public var pendingCount: Int { pending.values.reduce(0, +) }
 
@@ -73,36 +80,75 @@ public final class PushDelivery: Service {
 
     /// Queues `kind` for `target`; returns at once. `deadline` in seconds from now.
     public func deliver(_ kind: PushKind, to target: PushTarget, deadline: Double) {
+        _ = start(kind, to: target, deadline: deadline)
+    }
+
+    /// Sends `kind` to `target` as ``deliver(_:to:deadline:)`` does, and returns how it ended (the
+    /// operator's test push).
+    public func send(_ kind: PushKind, to target: PushTarget, deadline: Double) async -> PushEnding {
+        await start(kind, to: target, deadline: deadline).value
+    }
+
+    /// The last ending of a push to `deviceUUID` seen by this instance since it started.
+    public func lastEnding(device deviceUUID: String) -> PushEnding? { recentEndings.last(device: deviceUUID) }
+
+    private func start(_ kind: PushKind, to target: PushTarget, deadline: Double) -> Task<PushEnding, Never> {
         let platform = target.platform
-        guard let provider = providers[platform] else { return dropped(target) }
+        let queued = clock.uptime()
+        guard let provider = providers[platform] else {
+            let ending = PushEnding(result: .noProvider, reason: nil, messageID: nil, attempts: 0, kind: kind.logName,
+                                    endedAt: clock.epochSeconds())
+            ended(ending, target: target, pushID: "-", queued: queued)
+            return spawnOnLoop { ending }
+        }
         let lane = Lane(platform: platform, call: kind.isCall)
         pending[lane, default: 0] += 1
         let pushID = UUIDString.random()
-        spawnOnLoop { [self] in
+        return spawnOnLoop { [self] in
             defer { finished(lane) }
-            let ending = await RetryLoop.run(deadline: deadline, clock: clock, jitter: jitter,
-                                             onRetry: { self.counters[platform]?.retried += 1 }) { timeout in
+            let attempts = await RetryLoop.run(deadline: deadline, clock: clock, jitter: jitter,
+                                               onRetry: { self.counters[platform]?.retried += 1 }) { timeout in
                 let started = clock.uptime()
                 let outcome = await provider.send(kind, to: target, pushID: pushID, timeout: timeout)
                 onAttempt?(platform, outcome, clock.uptime() - started)
                 return outcome
             }
-            switch ending.outcome {
-            case .delivered:
-                counters[platform]?.sent += 1
-            case .tokenDead(let since):
-                counters[platform]?.dead += 1
-                await store.markDead(target, since: since)
-                logger.info("device token dead; cleared", metadata: ["device": "\(target.deviceUUID.prefix(8))…"])
-            case .configuration(let reason), .rejected(let reason):
-                counters[platform]?.failed += 1
-                logger.error("push refused by the provider", metadata: ["platform": "\(platform.rawValue)", "reason": "\(reason)"])
-            case .retry:
-                counters[platform]?.failed += 1
-                logger.warning("push not delivered before its deadline", metadata: ["platform": "\(platform.rawValue)", "attempts": "\(ending.retries + 1)"])
-            }
+            if case .tokenDead(let since, _) = attempts.outcome { await store.markDead(target, since: since) }
+            let ending = PushEnding(attempts.outcome, attempts: attempts.retries + 1, kind: kind, endedAt: clock.epochSeconds())
+            ended(ending, target: target, pushID: pushID, queued: queued)
+            return ending
         }
     }
+
+    /// Counts, logs and remembers a push's ending: one line per push, at `info` when it reached the
+    /// provider or its token was dead, `warning` or `error` when it was lost.
+    private func ended(_ ending: PushEnding, target: PushTarget, pushID: String, queued: Double) {
+        let platform = target.platform
+        switch ending.result {
+        case .delivered: counters[platform]?.sent += 1
+        case .tokenDead: counters[platform]?.dead += 1
+        case .configuration, .rejected, .expired, .noProvider: counters[platform]?.failed += 1
+        }
+        recentEndings.record(ending, device: target.deviceUUID)
+        onEnding?(platform, ending, clock.uptime() - queued)
+        let metadata: Logger.Metadata = [
+            "outcome": "\(ending.result.rawValue)", "device": "\(target.deviceUUID)", "platform": "\(platform.rawValue)",
+            "app_id": "\(target.appID)", "kind": "\(ending.kind)", "push_id": "\(pushID)",
+            "message_id": "\(ending.messageID ?? "-")", "reason": "\(ending.reason ?? "-")", "attempts": "\(ending.attempts)",
+            "token": "\(Self.tokenPart(target.token))",
+        ]
+        switch ending.result {
+        case .delivered: logger.info("push delivered", metadata: metadata)
+        case .tokenDead: logger.info("push refused: device token dead; registration cleared", metadata: metadata)
+        case .configuration: logger.error("push refused: provider credentials or configuration", metadata: metadata)
+        case .rejected: logger.warning("push refused by the provider", metadata: metadata)
+        case .expired: logger.warning("push not delivered before its deadline", metadata: metadata)
+        case .noProvider: logger.warning("no provider configured for this device; push dropped", metadata: metadata)
+        }
+    }
+
+    /// A token's first 8 characters: enough to tell two apart in a log, not enough to push to one.
+    public nonisolated static func tokenPart(_ token: String) -> String { token.count > 8 ? String(token.prefix(8)) + "…" : "…" }
 
     // MARK: Service
 
@@ -136,11 +182,6 @@ public final class PushDelivery: Service {
         let waiters = drained
         drained = []
         waiters.forEach { $0.resume() }
-    }
-
-    private func dropped(_ target: PushTarget) {
-        counters[target.platform]?.failed += 1
-        logger.warning("no provider configured for this device; push dropped", metadata: ["platform": "\(target.platform.rawValue)"])
     }
 }
 

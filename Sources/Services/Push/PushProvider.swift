@@ -17,4 +17,7 @@ public protocol PushProvider: Service {
 
     /// Connections opened and retired so far, for `/metrics`.
     var connections: (opened: Int, retired: Int) { get }
+
+    /// Requests at the provider now, and waiting for a stream, for `/metrics`.
+    var requests: (inFlight: Int, waiting: Int) { get }
 }

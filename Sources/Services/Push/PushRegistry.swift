@@ -119,6 +119,22 @@ public final class PushRegistry: PushRegistrationStore {
         Statement("DELETE FROM push_registrations WHERE jid = $1", [jid])
     }
 
+    // MARK: The operator endpoints
+
+    /// Every device `jid` registered, newest registration first.
+    public func devices(of jid: String) async throws(DatabaseError) -> [RegisteredDevice] {
+        let result = try await database.query("""
+            SELECT \(RegisteredDevice.columns) FROM push_registrations WHERE jid = $1 ORDER BY updated_at DESC
+            """, [jid])
+        return result.rows.indices.compactMap { RegisteredDevice(row: $0, of: result) }
+    }
+
+    /// The device registered under `deviceUUID`, or nil.
+    public func device(_ deviceUUID: String) async throws(DatabaseError) -> RegisteredDevice? {
+        let result = try await database.query("SELECT \(RegisteredDevice.columns) FROM push_registrations WHERE device_uuid = $1", [deviceUUID])
+        return result.rows.isEmpty ? nil : RegisteredDevice(row: 0, of: result)
+    }
+
     // MARK: Call pushes
 
     /// Which token of each device a query selects: the call token (``PushPlatform/callTokenKind``),
