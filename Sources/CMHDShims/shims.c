@@ -13,6 +13,33 @@ static void shim_mhd_log(void *cls, const char *fmt, va_list ap) {
     if (shim_log_target.log) shim_log_target.log(shim_log_target.cls, message);
 }
 
+static int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* Decodes %HH in place as MHD's own unescaper does, except %00, which stays the three characters
+   "%00": a decoded path or argument is a C string, and a NUL in it would end it early, so that
+   "/a/0%00/b" reached the router as "/a/0" (another route). */
+static size_t unescape_keeping_nul(void *cls, struct MHD_Connection *connection, char *s) {
+    (void)cls; (void)connection;
+    char *read = s, *write = s;
+    while (*read) {
+        int high = read[0] == '%' ? hex_value(read[1]) : -1;
+        int low = high >= 0 ? hex_value(read[2]) : -1;
+        if (low >= 0 && (high | low) != 0) {
+            *write++ = (char)(high << 4 | low);
+            read += 3;
+        } else {
+            *write++ = *read++;
+        }
+    }
+    *write = 0;
+    return (size_t)(write - s);
+}
+
 struct MHD_Daemon *shim_mhd_start(const struct sockaddr *addr,
                                   struct shim_mhd_limits limits,
                                   MHD_AccessHandlerCallback handler,
@@ -36,6 +63,7 @@ struct MHD_Daemon *shim_mhd_start(const struct sockaddr *addr,
                             MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024,
                             MHD_OPTION_NOTIFY_COMPLETED, completed, cls,
                             MHD_OPTION_NOTIFY_CONNECTION, notify, cls,
+                            MHD_OPTION_UNESCAPE_CALLBACK, unescape_keeping_nul, NULL,
                             MHD_OPTION_END);
 }
 

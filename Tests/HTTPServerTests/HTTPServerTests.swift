@@ -76,6 +76,14 @@ final class HTTPServerTests: XCTestCase {
         }
     }
 
+    func testAnEncodedNULNeitherEndsThePathNorAnArgument() throws {
+        let c = try client()
+        XCTAssertEqual(try c.request("GET", "/hello%00/x").status, 404, "not /hello")
+        XCTAssertEqual(try c.request("GET", "/hello%00").status, 404, "not /hello")
+        XCTAssertEqual(try c.request("GET", "/slow/5%00").json?["slept"] as? Int, 0, "the parameter is \"5%00\", not 5")
+        XCTAssertEqual(try c.request("GET", "/query?a=x%00y&b=%41%2f%e2%82%ac").json as? [String: String], ["a": "x%00y", "b": "A/€"])
+    }
+
     func testUnknownPathAndWrongMethod() throws {
         let c = try client()
         let missing = try c.request("GET", "/nope")

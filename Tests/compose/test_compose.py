@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT / "Tests" / "integration"))
 from conftest import wait_ready  # noqa: E402
 from stack.fakes import FakeAPNs, FakeFCM  # noqa: E402
 from stack.processes import STATE  # noqa: E402
-from xmpp_client import direct_tls_features, enable_push, run_session, send_message  # noqa: E402
+from stack.xmpp_client import direct_tls_features, enable_push, run_session, send_message  # noqa: E402
 
 PROJECT = "switchboard-test"
 COMPOSE = ROOT / "deploy" / "compose" / "docker-compose.yml"

@@ -40,6 +40,32 @@ ADMIN_COMPONENT = (f"gateway.{DOMAIN}", secrets.token_hex(32))
 PUSH_COMPONENT = (f"push.{DOMAIN}", secrets.token_hex(32))
 
 
+# Every answer any test got from Switchboard's listeners, as (method, path, listener, status):
+# test_zz_documented_statuses.py checks at the end of the suite that each status docs/openapi.yaml
+# documents was answered by some test (an error code no test reaches is unproven).
+ANSWERED: set[tuple[str, str, str, int]] = set()  # (method, path, listener, status)
+# The listeners whose answers are recorded, by port: the session's instance, and those a test adds
+# with record_answers_of().
+LISTENERS = {HTTP_PORT: "public", HOOKS_HTTP_PORT: "internal"}
+_send = requests.Session.send
+
+
+def record_answers_of(server) -> None:
+    LISTENERS[server.port], LISTENERS[server.hooks_port] = "public", "internal"
+
+
+def _recording_send(self, request, **kwargs):
+    response = _send(self, request, **kwargs)
+    from urllib.parse import urlsplit
+    url = urlsplit(request.url)
+    if url.hostname == "127.0.0.1" and url.port in LISTENERS:
+        ANSWERED.add((request.method, url.path, LISTENERS[url.port], response.status_code))
+    return response
+
+
+requests.Session.send = _recording_send
+
+
 @pytest.fixture(scope="session")
 def binary() -> Path:
     return build("release")

@@ -7,7 +7,7 @@ import requests
 
 from conftest import EJABBERD_PORTS, restart_with
 from test_push_app_server import PASSWORD, new_account, push_sessions, register_device, wait_for
-from xmpp_client import enable_push, send_message
+from stack.xmpp_client import enable_push, send_message
 
 
 def auth(session) -> dict:

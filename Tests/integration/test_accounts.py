@@ -7,7 +7,7 @@ import pytest
 import requests
 
 from conftest import DOMAIN, EJABBERD_PORTS
-from xmpp_client import run_session
+from stack.xmpp_client import run_session
 
 
 def unique(prefix: str = "user") -> str:

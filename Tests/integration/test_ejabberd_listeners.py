@@ -8,7 +8,7 @@ import urllib3
 
 from conftest import DOMAIN, EJABBERD_PORTS, TURN_PEER_HOSTS, TURN_PEER_PORT, TURN_PORT
 from test_push_app_server import PASSWORD, new_account
-from xmpp_client import direct_tls_features, run_session
+from stack.xmpp_client import direct_tls_features, run_session
 
 
 def test_direct_tls_c2s_answers_with_a_stream_inside_tls(ejabberd):

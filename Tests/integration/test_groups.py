@@ -4,7 +4,7 @@ import uuid
 import requests
 
 from conftest import DOMAIN, EJABBERD_PORTS
-from xmpp_client import can_join_room
+from stack.xmpp_client import can_join_room
 
 PASSWORD = "group test password"
 

@@ -15,7 +15,7 @@ from slixmpp.exceptions import IqError
 
 from conftest import ADMIN_COMPONENT, DOMAIN, EJABBERD_PORTS, PUSH_COMPONENT, production_environment, wait_ready
 from test_push_app_server import PASSWORD, arrivals, message, new_account, offline_device, push_sessions, register_device, wait_for
-from xmpp_client import run_session
+from stack.xmpp_client import run_session
 
 C2S = EJABBERD_PORTS["c2s"]
 

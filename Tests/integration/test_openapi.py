@@ -58,6 +58,17 @@ def test_every_route_of_the_server_is_documented():
     assert routes == documented, (routes - documented, documented - routes)
 
 
+def test_the_readme_links_each_route_to_its_schema_at_the_right_line():
+    import re
+    lines = (ROOT_DIR / "docs" / "openapi.yaml").read_text().splitlines()
+    links = re.findall(r"\[`([^`]+)`\]\(docs/openapi\.yaml#L(\d+)\)", (ROOT_DIR / "README.md").read_text())
+    for label, line in links:
+        named = lines[int(line) - 1].strip().removesuffix(":")
+        assert named.endswith(label), f"README links {label} to line {line}, which is {named!r}"
+    linked = {lines[int(line) - 1].strip().removesuffix(":") for _, line in links}
+    assert set(SPEC["paths"]) - {"/healthz", "/readyz"} <= linked, set(SPEC["paths"]) - linked
+
+
 def test_real_answers_match_the_schemas(switchboard):
     api = switchboard.url
     name = f"o{uuid.uuid4().hex[:10]}"

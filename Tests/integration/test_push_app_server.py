@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from conftest import DOMAIN, EJABBERD_PORTS, PUSH_COMPONENT, restart_with
-from xmpp_client import enable_push, publish_directly, send_message
+from stack.xmpp_client import enable_push, publish_directly, send_message
 
 PASSWORD = "push test password"
 

@@ -6,7 +6,7 @@ import requests
 from slixmpp.exceptions import IqError
 
 from conftest import ADMIN_COMPONENT, DOMAIN, EJABBERD_PORTS, PUSH_COMPONENT
-from xmpp_client import run_session
+from stack.xmpp_client import run_session
 
 
 def readiness(url: str) -> dict:

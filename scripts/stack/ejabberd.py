@@ -101,6 +101,9 @@ class Ejabberd:
 
     def start(self) -> "Ejabberd":
         env = {**os.environ, "HOME": str(self.dir)}  # the Erlang cookie goes here
+        # Erlang starts epmd (its name server) on first use and leaves it running: stop() stops it
+        # again if this start was that first use.
+        self.started_epmd = subprocess.run(["epmd", "-names"], capture_output=True).returncode != 0
         self.daemon = Daemon("ejabberd", self.ctl("foreground"), self.dir / "foreground.log", env=env)
         for name in ("c2s", "admin", "push"):
             wait_for_port(self.ports[name], timeout=60, process=self.daemon)
@@ -128,3 +131,6 @@ class Ejabberd:
         if self.daemon:
             self.daemon.stop(signal.SIGTERM, timeout=15)
             self.daemon = None
+        if getattr(self, "started_epmd", False):
+            subprocess.run(["epmd", "-kill"], capture_output=True)  # refuses while another node is registered
+            self.started_epmd = False

@@ -13,8 +13,14 @@ STATE = Path(os.environ.get("SWITCHBOARD_STATE_DIR", "/var/tmp/switchboard"))
 
 
 def state_dir(profile: str, name: str, owner: str | None = None) -> Path:
-    """A fresh directory for one daemon's files; owned by `owner` when we are root."""
+    """A fresh directory for one daemon's files; owned by `owner` when we are root. The development
+    stack keeps the previous run's directory beside it as `<name>.previous` (its logs are what a
+    developer reads after a crash); the tests' profiles start clean."""
     path = STATE / profile / name
+    if profile == "dev" and path.exists():
+        previous = path.with_name(name + ".previous")
+        shutil.rmtree(previous, ignore_errors=True)
+        path.rename(previous)
     shutil.rmtree(path, ignore_errors=True)
     path.mkdir(parents=True)
     if owner and os.geteuid() == 0:
@@ -28,6 +34,17 @@ def port_open(port: int, host: str = "127.0.0.1") -> bool:
     with socket.socket() as s:
         s.settimeout(0.2)
         return s.connect_ex((host, port)) == 0
+
+
+def port_holder(port: int, udp: bool = False) -> str | None:
+    """Who listens on `port` (any address), as `name (pid N)`, or None when nobody does; `something`
+    when the port is taken by a process we may not see."""
+    listing = subprocess.run(["ss", "-H", "-lunp" if udp else "-ltnp", f"sport = :{port}"], capture_output=True, text=True).stdout
+    if not listing.strip():
+        return None
+    import re
+    found = re.search(r'users:\(\("([^"]+)",pid=(\d+)', listing)
+    return f"{found.group(1)} (pid {found.group(2)})" if found else "something (run ss -ltnp as root to see what)"
 
 
 def ephemeral_port_range() -> range:

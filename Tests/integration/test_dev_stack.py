@@ -1,0 +1,62 @@
+"""scripts/dev's stack (`python -m stack dev`) as a newcomer meets it: started as a background job
+(SIGINT ignored, as a shell starts one), it prints the secrets and the app id, the push walk-through
+runs end to end against it, a second start names who holds its ports in one line, the previous
+run's logs are kept, and SIGINT stops every daemon it started."""
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+from conftest import ROOT_DIR
+from stack.dev import PORTS
+from stack.processes import STATE, port_holder
+
+PYTHON = str(ROOT_DIR / ".state" / "venv" / "bin" / "python")
+
+
+def stack(*args, **kwargs):
+    return subprocess.Popen([PYTHON, "-m", "stack", *args], cwd=ROOT_DIR / "scripts", stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, **kwargs)
+
+
+def test_the_development_stack_runs_the_walkthrough_and_stops_on_sigint_in_the_background():
+    if any(port_holder(port, udp) for port, udp in PORTS):
+        pytest.skip("a development stack (or something on its ports) is running on this machine")
+    marker = STATE / "dev" / "switchboard" / "from-the-previous-run.log"
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text("kept\n")
+    # As `scripts/dev &` from a non-interactive shell: SIGINT arrives ignored.
+    dev = stack("dev", preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    banner = []
+    try:
+        deadline = time.monotonic() + 240
+        for line in dev.stdout:
+            banner.append(line)
+            if line.startswith("Ctrl-C") or time.monotonic() > deadline:
+                break
+        text = "".join(banner)
+        assert "Switchboard is up" in text, text[-3000:]
+        assert "HOOK_SECRET=" in text and "X-Hook-Secret: " in text and "/hooks/sip/ha1?user=alice" in text
+        assert '"app_id": "com.example.chat"' in text and "ws://127.0.0.1:5280/ws" in text and "wss://127.0.0.1:8089/ws" in text
+        assert (STATE / "dev" / "switchboard.previous" / "from-the-previous-run.log").read_text() == "kept\n"
+
+        walk = subprocess.run([PYTHON, "-m", "stack", "push-walkthrough"], cwd=ROOT_DIR / "scripts", capture_output=True,
+                              text=True, timeout=60)
+        assert walk.returncode == 0, walk.stdout + walk.stderr
+        assert "The fake APNs receives the push" in walk.stdout and '"apns-push-type": "alert"' in walk.stdout
+
+        second = subprocess.run([PYTHON, "-m", "stack", "dev"], cwd=ROOT_DIR / "scripts", capture_output=True, text=True, timeout=60)
+        assert second.returncode == 1
+        [line] = second.stderr.strip().splitlines()
+        assert "port 8443/tcp is in use by switchboard (pid " in line and "port 5222/tcp is in use by beam.smp" in line, line
+
+        dev.send_signal(signal.SIGINT)
+        assert dev.wait(60) == 0
+        assert [(port, udp) for port, udp in PORTS if port_holder(port, udp)] == [], "every daemon stopped"
+        assert not (STATE / "dev" / "stack.json").exists()
+    finally:
+        if dev.poll() is None:
+            os.kill(dev.pid, signal.SIGTERM)
+            dev.wait(60)
