@@ -100,6 +100,7 @@ def main() -> int:
     parser.add_argument("--devices", type=int, default=10000)
     parser.add_argument("--rate", type=int, default=5000)
     parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--log-level", default="error", help="LOG_LEVEL: info writes one line per push ending (docs/operations.md)")
     parser.add_argument("--binary", help="a release build to measure instead of building this tree (side-by-side runs)")
     parser.add_argument("--pin", action="store_true",
                         help="Switchboard alone on CPU 1; this generator, PostgreSQL and the sink on CPU 0")
@@ -122,7 +123,7 @@ def main() -> int:
            "JWT_SECRET": secrets.token_hex(32), "XMPP_DOMAIN": DOMAIN, "XMPP_COMPONENT_HOST": "127.0.0.1",
            "XMPP_COMPONENT_PORT": str(ADMIN_PORT), "PUSH_COMPONENT_PORT": str(PUSH_PORT),
            "XMPP_COMPONENT_SECRET": component_secret, "PUSH_COMPONENT_SECRET": component_secret,
-           "HOOK_SECRET": secrets.token_hex(32), "TURN_SECRET": secrets.token_hex(32), "LOG_LEVEL": "error",
+           "HOOK_SECRET": secrets.token_hex(32), "TURN_SECRET": secrets.token_hex(32), "LOG_LEVEL": args.log_level,
            **apns_keys.environment(), "APNS_URL": f"https://127.0.0.1:{SINK_PORT}", "APNS_SANDBOX_URL": f"https://127.0.0.1:{SINK_PORT}"}
 
     async def orchestrate():

@@ -131,19 +131,21 @@ public final class PushDelivery: Service {
         }
         recentEndings.record(ending, device: target.deviceUUID)
         onEnding?(platform, ending, clock.uptime() - queued)
-        let metadata: Logger.Metadata = [
-            "outcome": "\(ending.result.rawValue)", "device": "\(target.deviceUUID)", "platform": "\(platform.rawValue)",
-            "app_id": "\(target.appID)", "kind": "\(ending.kind)", "push_id": "\(pushID)",
-            "message_id": "\(ending.messageID ?? "-")", "reason": "\(ending.reason ?? "-")", "attempts": "\(ending.attempts)",
-            "token": "\(Self.tokenPart(target.token))",
-        ]
+        // Built only when the line's level is on (swift-log's metadata argument is an autoclosure):
+        // at LOG_LEVEL=warning a delivered push costs no strings.
+        func metadata() -> Logger.Metadata {
+            ["outcome": "\(ending.result.rawValue)", "device": "\(target.deviceUUID)", "platform": "\(platform.rawValue)",
+             "app_id": "\(target.appID)", "kind": "\(ending.kind)", "push_id": "\(pushID)",
+             "message_id": "\(ending.messageID ?? "-")", "reason": "\(ending.reason ?? "-")", "attempts": "\(ending.attempts)",
+             "token": "\(Self.tokenPart(target.token))"]
+        }
         switch ending.result {
-        case .delivered: logger.info("push delivered", metadata: metadata)
-        case .tokenDead: logger.info("push refused: device token dead; registration cleared", metadata: metadata)
-        case .configuration: logger.error("push refused: provider credentials or configuration", metadata: metadata)
-        case .rejected: logger.warning("push refused by the provider", metadata: metadata)
-        case .expired: logger.warning("push not delivered before its deadline", metadata: metadata)
-        case .noProvider: logger.warning("no provider configured for this device; push dropped", metadata: metadata)
+        case .delivered: logger.info("push delivered", metadata: metadata())
+        case .tokenDead: logger.info("push refused: device token dead; registration cleared", metadata: metadata())
+        case .configuration: logger.error("push refused: provider credentials or configuration", metadata: metadata())
+        case .rejected: logger.warning("push refused by the provider", metadata: metadata())
+        case .expired: logger.warning("push not delivered before its deadline", metadata: metadata())
+        case .noProvider: logger.warning("no provider configured for this device; push dropped", metadata: metadata())
         }
     }
 
