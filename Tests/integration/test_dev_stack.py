@@ -1,7 +1,7 @@
 """scripts/dev's stack (`python -m stack dev`) as a newcomer meets it: started as a background job
 (SIGINT ignored, as a shell starts one), it prints the secrets and the app id, the push walk-through
 runs end to end against it, a second start names who holds its ports in one line, the previous
-run's logs are kept, and SIGINT stops every daemon it started."""
+run's logs are kept, and SIGINT stops every daemon it started (the epmd too, when it started it)."""
 import os
 import signal
 import subprocess
@@ -16,6 +16,10 @@ from stack.processes import STATE, port_holder
 PYTHON = str(ROOT_DIR / ".state" / "venv" / "bin" / "python")
 
 
+def epmd_running() -> bool:
+    return subprocess.run(["epmd", "-names"], capture_output=True).returncode == 0
+
+
 def stack(*args, **kwargs):
     return subprocess.Popen([PYTHON, "-m", "stack", *args], cwd=ROOT_DIR / "scripts", stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, **kwargs)
@@ -24,6 +28,7 @@ def stack(*args, **kwargs):
 def test_the_development_stack_runs_the_walkthrough_and_stops_on_sigint_in_the_background():
     if any(port_holder(port, udp) for port, udp in PORTS):
         pytest.skip("a development stack (or something on its ports) is running on this machine")
+    epmd_before = epmd_running()  # the suite's own ejabberd usually started one already
     marker = STATE / "dev" / "switchboard" / "from-the-previous-run.log"
     marker.parent.mkdir(parents=True, exist_ok=True)
     marker.write_text("kept\n")
@@ -56,6 +61,7 @@ def test_the_development_stack_runs_the_walkthrough_and_stops_on_sigint_in_the_b
         assert dev.wait(60) == 0
         assert [(port, udp) for port, udp in PORTS if port_holder(port, udp)] == [], "every daemon stopped"
         assert not (STATE / "dev" / "stack.json").exists()
+        assert epmd_running() == epmd_before, "the epmd its ejabberd started is stopped, another one is left alone"
     finally:
         if dev.poll() is None:
             os.kill(dev.pid, signal.SIGTERM)

@@ -8,6 +8,7 @@ import re
 import secrets
 import signal
 import subprocess
+import time
 from pathlib import Path
 
 from .processes import ROOT, Daemon, port_open, state_dir, wait_for_port
@@ -132,5 +133,9 @@ class Ejabberd:
             self.daemon.stop(signal.SIGTERM, timeout=15)
             self.daemon = None
         if getattr(self, "started_epmd", False):
-            subprocess.run(["epmd", "-kill"], capture_output=True)  # refuses while another node is registered
+            # epmd refuses while a node is registered: ejabberd's node may take a moment to go
+            # after its control script exited. Another node of the machine keeps it running.
+            deadline = time.monotonic() + 5
+            while b"Killed" not in subprocess.run(["epmd", "-kill"], capture_output=True).stdout and time.monotonic() < deadline:
+                time.sleep(0.2)
             self.started_epmd = False
