@@ -1,7 +1,8 @@
 """scripts/dev's stack (`python -m stack dev`) as a newcomer meets it: started as a background job
 (SIGINT ignored, as a shell starts one), it prints the secrets and the app id, the push walk-through
 runs end to end against it, a second start names who holds its ports in one line, the previous
-run's logs are kept, and SIGINT stops every daemon it started (the epmd too, when it started it)."""
+run's logs are kept, and SIGINT stops every daemon it started (the epmd too, when it started it);
+with --watch, a new source file rebuilds and restarts Switchboard while the other daemons stay."""
 import os
 import signal
 import subprocess
@@ -63,6 +64,37 @@ def test_the_development_stack_runs_the_walkthrough_and_stops_on_sigint_in_the_b
         assert not (STATE / "dev" / "stack.json").exists()
         assert epmd_running() == epmd_before, "the epmd its ejabberd started is stopped, another one is left alone"
     finally:
+        if dev.poll() is None:
+            os.kill(dev.pid, signal.SIGTERM)
+            dev.wait(60)
+
+
+def test_watch_rebuilds_and_restarts_switchboard_alone_when_a_source_changes():
+    import threading
+    import requests
+    if any(port_holder(port, udp) for port, udp in PORTS):
+        pytest.skip("a development stack (or something on its ports) is running on this machine")
+    dev = stack("dev", "--watch")
+    watchdog = threading.Timer(400, dev.kill)  # a line that never comes must not hang the suite
+    watchdog.start()
+    # A new source file of the executable, as a developer adds one: a real rebuild, not a no-op.
+    source = ROOT_DIR / "Sources" / "switchboard" / "WatchTestProbe.swift"
+    try:
+        lines = iter(dev.stdout)
+        assert any(line.startswith("Ctrl-C") for line in lines), "the stack came up"
+        before = {name: port_holder(port) for name, port in [("switchboard", 8443), ("ejabberd", 5222), ("postgres", 15432)]}
+        source.write_text("/// Written by test_dev_stack.py while it runs; deleted after.\nenum WatchTestProbe {}\n")
+        restarted = next((line for line in lines if line.startswith("watch: Switchboard restarted")), None)
+        assert restarted, "rebuilt and restarted"
+        after = {name: port_holder(port) for name, port in [("switchboard", 8443), ("ejabberd", 5222), ("postgres", 15432)]}
+        assert after["switchboard"] != before["switchboard"], "a new Switchboard process"
+        assert after["ejabberd"] == before["ejabberd"] and after["postgres"] == before["postgres"], "the others stayed up"
+        assert requests.get("http://127.0.0.1:8443/readyz", timeout=5).status_code in (200, 503)
+        dev.send_signal(signal.SIGINT)
+        assert dev.wait(60) == 0
+    finally:
+        watchdog.cancel()
+        source.unlink(missing_ok=True)
         if dev.poll() is None:
             os.kill(dev.pid, signal.SIGTERM)
             dev.wait(60)

@@ -69,6 +69,19 @@ def test_a_test_push_reaches_the_fake_and_becomes_the_devices_last_outcome(switc
     assert last["result"] == "delivered" and last["kind"] == "call" and last["message_id"] == call["headers"]["apns-id"]
 
 
+def test_an_android_test_push_answers_with_fcms_message_name(switchboard, fake_fcm):
+    user = new_account(switchboard.url)
+    device, token = str(uuid.uuid4()), "fcm-" + secrets.token_hex(16)
+    assert register_device(switchboard.url, user, device, platform="android", push_token=token, voip_token=None,
+                           environment=None).status_code == 200
+    for kind in ["alert", "voip"]:  # Android has one token: a call push goes to it too
+        answer = admin(switchboard, "POST", f"/devices/{device}/test-push", json={"kind": kind})
+        assert answer.status_code == 200, answer.text
+        outcome = answer.json()["outcome"]
+        assert outcome["result"] == "delivered" and outcome["message_id"].startswith("projects/"), outcome
+    assert len([m for m in fake_fcm.messages() if m["token"] == token]) == 2
+
+
 def test_a_test_push_tells_a_dead_token_unknown_device_and_bad_kind_apart(switchboard, fake_apns):
     user = new_account(switchboard.url)
     device, token = str(uuid.uuid4()), secrets.token_hex(32)
