@@ -11,8 +11,8 @@ import time
 import pytest
 
 from conftest import ROOT_DIR
-from stack.dev import PORTS
-from stack.processes import STATE, port_holder
+from stack.dev import busy_ports
+from stack.processes import STATE, port_holders
 
 PYTHON = str(ROOT_DIR / ".state" / "venv" / "bin" / "python")
 
@@ -27,7 +27,7 @@ def stack(*args, **kwargs):
 
 
 def test_the_development_stack_runs_the_walkthrough_and_stops_on_sigint_in_the_background():
-    if any(port_holder(port, udp) for port, udp in PORTS):
+    if busy_ports():
         pytest.skip("a development stack (or something on its ports) is running on this machine")
     epmd_before = epmd_running()  # the suite's own ejabberd usually started one already
     marker = STATE / "dev" / "switchboard" / "from-the-previous-run.log"
@@ -60,7 +60,7 @@ def test_the_development_stack_runs_the_walkthrough_and_stops_on_sigint_in_the_b
 
         dev.send_signal(signal.SIGINT)
         assert dev.wait(60) == 0
-        assert [(port, udp) for port, udp in PORTS if port_holder(port, udp)] == [], "every daemon stopped"
+        assert busy_ports() == [], "every daemon stopped"
         assert not (STATE / "dev" / "stack.json").exists()
         assert epmd_running() == epmd_before, "the epmd its ejabberd started is stopped, another one is left alone"
     finally:
@@ -72,7 +72,7 @@ def test_the_development_stack_runs_the_walkthrough_and_stops_on_sigint_in_the_b
 def test_watch_rebuilds_and_restarts_switchboard_alone_when_a_source_changes():
     import threading
     import requests
-    if any(port_holder(port, udp) for port, udp in PORTS):
+    if busy_ports():
         pytest.skip("a development stack (or something on its ports) is running on this machine")
     dev = stack("dev", "--watch")
     watchdog = threading.Timer(400, dev.kill)  # a line that never comes must not hang the suite
@@ -82,13 +82,13 @@ def test_watch_rebuilds_and_restarts_switchboard_alone_when_a_source_changes():
     try:
         lines = iter(dev.stdout)
         assert any(line.startswith("Ctrl-C") for line in lines), "the stack came up"
-        before = {name: port_holder(port) for name, port in [("switchboard", 8443), ("ejabberd", 5222), ("postgres", 15432)]}
+        before = port_holders()
         source.write_text("/// Written by test_dev_stack.py while it runs; deleted after.\nenum WatchTestProbe {}\n")
         restarted = next((line for line in lines if line.startswith("watch: Switchboard restarted")), None)
         assert restarted, "rebuilt and restarted"
-        after = {name: port_holder(port) for name, port in [("switchboard", 8443), ("ejabberd", 5222), ("postgres", 15432)]}
-        assert after["switchboard"] != before["switchboard"], "a new Switchboard process"
-        assert after["ejabberd"] == before["ejabberd"] and after["postgres"] == before["postgres"], "the others stayed up"
+        after = port_holders()
+        assert after[(8443, False)] != before[(8443, False)], "a new Switchboard process"
+        assert [after[(port, False)] for port in (5222, 15432)] == [before[(port, False)] for port in (5222, 15432)], "the others stayed up"
         assert requests.get("http://127.0.0.1:8443/readyz", timeout=5).status_code in (200, 503)
         dev.send_signal(signal.SIGINT)
         assert dev.wait(60) == 0

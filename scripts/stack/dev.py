@@ -21,7 +21,7 @@ from .ejabberd import Ejabberd
 from .fakes import FakeAPNs, FakeFCM
 from .kamailio import Kamailio
 from .postgres import Postgres
-from .processes import ROOT, STATE, port_holder
+from .processes import ROOT, STATE, port_holders
 from .rtpengine import Rtpengine
 from .switchboard import Switchboard, build
 
@@ -61,12 +61,8 @@ def development_environment(database_url: str, http_port: int, turn_port: int, t
 
 def busy_ports() -> list[str]:
     """One line per port of the stack that something else holds."""
-    lines = []
-    for port, udp in PORTS:
-        holder = port_holder(port, udp)
-        if holder:
-            lines.append(f"port {port}/{'udp' if udp else 'tcp'} is in use by {holder}")
-    return lines
+    holders = port_holders()
+    return [f"port {port}/{'udp' if udp else 'tcp'} is in use by {holders[(port, udp)]}" for port, udp in PORTS if (port, udp) in holders]
 
 
 def stop_on_signals() -> None:

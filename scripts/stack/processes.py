@@ -36,15 +36,20 @@ def port_open(port: int, host: str = "127.0.0.1") -> bool:
         return s.connect_ex((host, port)) == 0
 
 
-def port_holder(port: int, udp: bool = False) -> str | None:
-    """Who listens on `port` (any address), as `name (pid N)`, or None when nobody does; `something`
-    when the port is taken by a process we may not see."""
-    listing = subprocess.run(["ss", "-H", "-lunp" if udp else "-ltnp", f"sport = :{port}"], capture_output=True, text=True).stdout
-    if not listing.strip():
-        return None
+def port_holders() -> dict[tuple[int, bool], str]:
+    """Who listens on which port now, from one `ss` call: {(port, udp?): "name (pid N)"}; the
+    holder is `something` when the process is one we may not see."""
     import re
-    found = re.search(r'users:\(\("([^"]+)",pid=(\d+)', listing)
-    return f"{found.group(1)} (pid {found.group(2)})" if found else "something (run ss -ltnp as root to see what)"
+    listing = subprocess.run(["ss", "-H", "-ltunp"], capture_output=True, text=True).stdout
+    holders = {}
+    for line in listing.splitlines():
+        fields = line.split()
+        if len(fields) < 5 or ":" not in fields[4]:
+            continue
+        found = re.search(r'users:\(\("([^"]+)",pid=(\d+)', line)
+        holder = f"{found.group(1)} (pid {found.group(2)})" if found else "something (run ss -ltunp as root to see what)"
+        holders.setdefault((int(fields[4].rsplit(":", 1)[1]), fields[0] == "udp"), holder)
+    return holders
 
 
 def ephemeral_port_range() -> range:
