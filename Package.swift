@@ -65,7 +65,7 @@ let package = Package(
         // XMPP I/O: the component connection on the loop and its IQ router.
         module("XMPPComponent", ["XMPP", "Loop", logging]),
         // libmicrohttpd on the loop: server, router, requests and responses; no JSON, no domain.
-        module("HTTPServer", ["Loop", "CMHD", "CMHDShims", logging]),
+        module("HTTPServer", ["Loop", "Codecs", "CMHD", "CMHDShims", logging]),
         // Prometheus metrics (swift-prometheus): the registry, timed routes, what /metrics shows.
         module("Telemetry", ["HTTPServer", "Loop", .product(name: "Prometheus", package: "swift-prometheus")]),
         // What Switchboard does: accounts, tokens, groups, calls, TURN, pushes.
@@ -97,7 +97,7 @@ let package = Package(
                           dependencies: ["HTTP2Client", "Postgres", "Loop", "CCurl", "CCurlShims", "CLibPQ", logging], path: "bench/io"),
 
         // Helpers shared by the test targets (a real PostgreSQL, fixtures, the project's Python).
-        .target(name: "SwitchboardTesting", dependencies: ["Loop", "Postgres", logging], path: "Tests/SwitchboardTesting"),
+        .target(name: "SwitchboardTesting", dependencies: ["Loop", "Postgres", "Logs", "Codecs", logging], path: "Tests/SwitchboardTesting"),
         tests("LoopTests", ["Loop", logging]),
         tests("CodecsTests", ["Codecs"]),
         tests("LogsTests", ["Logs", "Codecs", logging]),

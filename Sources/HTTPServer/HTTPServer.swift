@@ -61,20 +61,29 @@ public final class HTTPServer: Service {
     private let router: Router
     private let limits: Limits
     private let refusals: ServerRefusal.Responder
+    private let observe: AnswerObserver?
     private let logger: Logger
     private var daemon: OpaquePointer?
     private var epoll: WatchedDescriptor?
     private var timer: LoopTimer?
 
+    /// Told of every answered request (metrics): the route's pattern (`unmatched` for a 404 or 405;
+    /// never the path, which would make a label per JID or Call-ID), the method (`OTHER` for one
+    /// outside ``HTTPMethod``: a client must not mint labels), the status and the seconds since the
+    /// request's headers arrived.
+    public typealias AnswerObserver = @Sendable @LoopActor (_ pattern: String, _ method: String, _ status: Int, _ seconds: Double) -> Void
+
     /// `refusals` shapes what the server answers by itself (404, 405, 413): the API layer's error
-    /// bodies; the server knows none.
+    /// bodies; the server knows none. `observe` hears of every answer, as the access line does.
     public init(host: String, port: UInt16, router: Router, limits: Limits = Limits(),
-                refusals: @escaping ServerRefusal.Responder = ServerRefusal.plainText, logger: Logger) {
+                refusals: @escaping ServerRefusal.Responder = ServerRefusal.plainText,
+                observe: AnswerObserver? = nil, logger: Logger) {
         self.host = host
         requestedPort = port
         self.router = router
         self.limits = limits
         self.refusals = refusals
+        self.observe = observe
         self.logger = logger
     }
 
@@ -372,7 +381,7 @@ public final class HTTPServer: Service {
                 guard let mhdResponse = prepared.mhdResponse(requestID: id) else { return MHD_Result.NO }
                 let result = MHD_queue_response(connection, UInt32(prepared.response.status), mhdResponse)
                 MHD_destroy_response(mhdResponse)
-                logAccess(line, status: prepared.response.status, connection: connection)
+                answered(line, status: prepared.response.status, connection: connection)
                 return result
             case .immediate(let answer):
                 var request = HTTPRequest(method: httpMethod, path: url, connection: connection, body: [])
@@ -422,27 +431,31 @@ public final class HTTPServer: Service {
         var response = response
         response.headers.append(("X-Request-ID", line.id))
         let result = queue(response, on: connection)
-        logAccess(line, status: response.status, connection: connection)
+        answered(line, status: response.status, connection: connection)
         return result
     }
 
-    /// One `info` line per answered request: method, route pattern (never the path, which may carry
-    /// a JID or a token), status, duration, client address and request id. Built only when `info`
-    /// is on (swift-log's arguments are autoclosures).
-    private func logAccess(_ line: AccessLine, status: Int, connection: OpaquePointer) {
+    /// Every answered request ends here: the observer hears of it, and one `info` line says its
+    /// method, route pattern (never the path, which may carry a JID or a token), status, duration,
+    /// client address and request id (built only when `info` is on: swift-log's arguments are
+    /// autoclosures).
+    private func answered(_ line: AccessLine, status: Int, connection: OpaquePointer) {
+        let nanoseconds = EventLoop.monotonicNanoseconds() &- line.arrived
+        let pattern = line.route.map(router.pattern(ofRoute:)) ?? "unmatched"
+        observe?(pattern, HTTPMethod(rawValue: line.method)?.rawValue ?? "OTHER", status, Double(nanoseconds) / 1e9)
         logger.info("request", metadata: [
             "method": "\(line.method)",
-            "route": "\(line.route.map(router.pattern(ofRoute:)) ?? "unmatched")",
+            "route": "\(pattern)",
             "status": "\(status)",
-            "duration_ms": "\(Self.milliseconds(since: line.arrived))",
+            "duration_ms": "\(Self.milliseconds(nanoseconds))",
             "client": "\(HTTPRequest.clientAddress(of: connection))",
             "request_id": "\(line.id)",
         ])
     }
 
-    /// Milliseconds since `start` with three decimals: `0.214`.
-    static func milliseconds(since start: UInt64) -> String {
-        let micros = (EventLoop.monotonicNanoseconds() &- start) / 1000
+    /// Nanoseconds as milliseconds with three decimals: `0.214`.
+    static func milliseconds(_ nanoseconds: UInt64) -> String {
+        let micros = nanoseconds / 1000
         let fraction = micros % 1000
         return "\(micros / 1000)." + (fraction < 10 ? "00" : fraction < 100 ? "0" : "") + "\(fraction)"
     }

@@ -1,9 +1,7 @@
+import Codecs
 public import Logging
-#if canImport(Glibc)
-import Glibc
-#endif
 
-/// The id of the HTTP request being handled (docs/logging.md): the client's `X-Request-ID` when it is
+/// The id of the HTTP request being handled (docs/operations.md): the client's `X-Request-ID` when it is
 /// one a log can carry safely, else a new one. It is returned in the answer's `X-Request-ID`, written
 /// on the access line, and, through ``metadataProvider``, on every log line the request's handler
 /// causes (a task-local: it follows the handler into the tasks it starts).
@@ -46,11 +44,7 @@ public enum RequestID {
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         z ^= z >> 31
-        let digits = Array("0123456789abcdef".utf8)
-        return String(unsafeUninitializedCapacity: 16) { buffer in
-            for i in 0..<16 { buffer[i] = digits[Int((z >> UInt64(60 - 4 * i)) & 0xF)] }
-            return 16
-        }
+        return Hex.lower(withUnsafeBytes(of: z.bigEndian, Array.init))
     }
 
     // Touched on the loop only (the server's callbacks run there).

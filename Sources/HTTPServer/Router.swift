@@ -76,41 +76,6 @@ public struct Router: Sendable {
     /// The pattern a route was added with (`/api/v1/groups/{jid}/members`), for logs and metrics.
     public func pattern(ofRoute index: Int) -> String { routes[index].pattern }
 
-    /// This router with every route's handler timed: `observe` gets the route's pattern (never the
-    /// path: a label per Call-ID or JID would grow without end), the method, the answer's status and
-    /// the seconds the route took, on the loop. Fixed routes answer from a prepared response without
-    /// running any code of ours, so they are not observed.
-    public func timed(_ observe: @escaping @Sendable @LoopActor (_ pattern: String, _ method: HTTPMethod, _ status: Int, _ seconds: Double) -> Void) -> Router {
-        var timed = self
-        for index in timed.routes.indices {
-            let pattern = routes[index].pattern, method = routes[index].method
-            let record: @Sendable @LoopActor (UInt64, HTTPResponse) -> HTTPResponse = { started, response in
-                observe(pattern, method, response.status, Double(EventLoop.monotonicNanoseconds() &- started) / 1e9)
-                return response
-            }
-            switch routes[index].handler {
-            case .fixed:
-                continue
-            case .immediate(let answer):
-                timed.routes[index].handler = .immediate { request in record(EventLoop.monotonicNanoseconds(), answer(request)) }
-            case .deferred(let answer):
-                timed.routes[index].handler = .deferred { request in
-                    let started = EventLoop.monotonicNanoseconds()
-                    return record(started, await answer(request))
-                }
-            case .adaptive(let decide):
-                timed.routes[index].handler = .adaptive { request in
-                    let started = EventLoop.monotonicNanoseconds()
-                    switch decide(request) {
-                    case .answered(let response): return .answered(record(started, response))
-                    case .running(let work): return .running { record(started, await work()) }
-                    }
-                }
-            }
-        }
-        return timed
-    }
-
     /// The path parameters of `path` for a route it matched before (no work for routes without any).
     public func parameters(ofRoute index: Int, path: String) -> [String: String] {
         let segments = routes[index].segments

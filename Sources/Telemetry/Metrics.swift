@@ -27,11 +27,11 @@ public final class Metrics {
 
     public init() {}
 
-    /// `router` with its routes timed into `switchboard_http_request_duration_seconds`, labelled with
-    /// the listener (`public` or `internal`), the method, the route's pattern and the status.
-    public func timing(_ router: Router, listener: String) -> Router {
-        router.timed { [self] pattern, method, status, seconds in
-            observeRoute(listener: listener, method: method.rawValue, route: pattern, status: status, seconds: seconds)
+    /// What a listener (`public` or `internal`) reports its answers to: each goes into
+    /// `switchboard_http_request_duration_seconds` by listener, method, route pattern and status.
+    public func answers(of listener: String) -> HTTPServer.AnswerObserver {
+        { [self] pattern, method, status, seconds in
+            observeRoute(listener: listener, method: method, route: pattern, status: status, seconds: seconds)
         }
     }
 
@@ -40,7 +40,7 @@ public final class Metrics {
         let histogram = routes[key] ?? {
             let made = registry.makeDurationHistogram(
                 descriptor: MetricNameDescriptor(namespace: "switchboard", metricName: "http_request_duration", unitName: "seconds",
-                                                 helpText: "Time a route took to answer, by listener, method, route pattern and status."),
+                                                 helpText: "Time from a request's headers to its answer, by listener, method, route pattern and status."),
                 labels: [("listener", key.listener), ("method", key.method), ("route", key.route), ("status", String(key.status))],
                 buckets: Self.buckets)
             routes[key] = made

@@ -112,12 +112,15 @@ final class Application {
         CallRoutes.install(on: &phoneRouter, calls: calls, auth: auth)
         var internalRouter = Router()
         HealthRoutes.install(on: &internalRouter, checks: health)
+        // The dependencies /metrics and the operator status report, by the names they report them under.
+        let components = [("admin", adminComponent), ("push", pushComponent)]
+        let databases = [("switchboard", pool), ("ejabberd", ejabberdPool)]
         MetricsRoutes.install(on: &internalRouter, delivery: delivery, metrics: metrics) { metrics in
-            for (name, up) in [("admin", adminComponent.isReady), ("push", pushComponent.isReady)] {
+            for (name, component) in components {
                 metrics.set("switchboard_xmpp_component_connected", help: "Whether the component stream is authenticated (1) or not (0).",
-                            labels: [("component", name)], to: up ? 1 : 0)
+                            labels: [("component", name)], to: component.isReady ? 1 : 0)
             }
-            for (name, database) in [("switchboard", pool), ("ejabberd", ejabberdPool)] {
+            for (name, database) in databases {
                 metrics.set("switchboard_database_available", help: "Whether the pool has a ready connection (1) or not (0).",
                             labels: [("database", name)], to: database.isAvailable ? 1 : 0)
                 let states = database.connectionStates
@@ -136,8 +139,7 @@ final class Application {
         if let adminToken = configuration.adminToken {
             OperatorRoutes.install(on: &internalRouter, token: AdminToken(adminToken), registry: registry, delivery: delivery,
                                    configuration: configuration) {
-                ([("admin", adminComponent.isReady), ("push", pushComponent.isReady)],
-                 [("switchboard", pool.isAvailable), ("ejabberd", ejabberdPool.isAvailable)])
+                (components.map { ($0.0, $0.1.isReady) }, databases.map { ($0.0, $0.1.isAvailable) })
             }
         }
         SIPHookRoutes.install(on: &internalRouter, secret: HookSecret(configuration.hookSecret), ha1s: ha1s, calls: calls,
@@ -145,10 +147,11 @@ final class Application {
         var connections = HTTPServer.Limits.fitting(fileLimit: Startup.fileLimit())
         connections.public.connectionsPerAddress = UInt32(configuration.httpConnectionsPerAddress)
         let internalServer = HTTPServer(host: configuration.hooksHTTP.host, port: configuration.hooksHTTP.port,
-                                        router: metrics.timing(internalRouter, listener: "internal"), limits: connections.internal, refusals: APIError.refusals,
-                                        logger: Self.logger(logger, listener: "internal"))
-        let server = HTTPServer(host: configuration.http.host, port: configuration.http.port, router: metrics.timing(phoneRouter, listener: "public"),
-                                limits: connections.public, refusals: APIError.refusals, logger: Self.logger(logger, listener: "public"))
+                                        router: internalRouter, limits: connections.internal, refusals: APIError.refusals,
+                                        observe: metrics.answers(of: "internal"), logger: Self.logger(logger, listener: "internal"))
+        let server = HTTPServer(host: configuration.http.host, port: configuration.http.port, router: phoneRouter,
+                                limits: connections.public, refusals: APIError.refusals, observe: metrics.answers(of: "public"),
+                                logger: Self.logger(logger, listener: "public"))
 
         // Started in this order, drained and stopped in reverse: the public listener first, then the
         // internal one (its last call hooks may still queue pushes), then the app server (publishes

@@ -76,7 +76,7 @@ struct PushTest: ParsableCommand {
                  UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
                 encoded.unicodeScalars.append(Unicode.Scalar(byte))
             default:
-                encoded += "%" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2)
+                encoded += "%" + Hex.lower([byte])
             }
         }
         return encoded
@@ -96,8 +96,4 @@ struct HTTPAnswer {
         self.status = status
         body = Array(bytes[(end + 4)...])
     }
-}
-
-private extension String {
-    func leftPadded(to width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
 }

@@ -6,15 +6,17 @@ import Loop
 import SwitchboardTesting
 import XCTest
 
-/// `X-Request-ID` (docs/logging.md): taken from the client when safe, else made; returned in every
+/// `X-Request-ID` (docs/operations.md): taken from the client when safe, else made; returned in every
 /// answer; on the access line and on every line the request's handler writes, in tasks it starts too.
 final class RequestIDTests: XCTestCase {
     nonisolated(unsafe) private static var server: HTTPServer?
     nonisolated(unsafe) private static var port: UInt16 = 0
     private static let lines = CapturedLines()
+    /// What the server's answer observer heard: "METHOD pattern status".
+    private static let observed = CapturedLines()
 
     override class func setUp() {
-        let handlerLogger = Logger(label: "handler") { _ in CapturingHandler(lines: lines, metadataProvider: RequestID.metadataProvider) }
+        let handlerLogger = Logger(label: "handler") { _ in lines.handler(metadataProvider: RequestID.metadataProvider) }
         var router = Router()
         router.add(.GET, "/now", .immediate { _ in
             handlerLogger.info("immediate work")
@@ -27,10 +29,12 @@ final class RequestIDTests: XCTestCase {
             return .noContent()
         })
         router.add(.GET, "/fixed", .fixed(PreparedResponse(HTTPResponse(status: 200, headers: [("Content-Type", "text/plain")], body: Array("ok".utf8)))))
-        let accessLogger = Logger(label: "access") { _ in CapturingHandler(lines: lines, metadataProvider: RequestID.metadataProvider) }
+        let accessLogger = Logger(label: "access") { _ in lines.handler(metadataProvider: RequestID.metadataProvider) }
         (server, port) = EventLoop.queue.sync {
             LoopActor.assumeIsolated {
-                let server = HTTPServer(host: "127.0.0.1", port: 0, router: router, refusals: APIError.refusals, logger: accessLogger)
+                let server = HTTPServer(host: "127.0.0.1", port: 0, router: router, refusals: APIError.refusals, observe: { pattern, method, status, seconds in
+                    observed.append(.init(level: .info, message: "\(method) \(pattern) \(status)", metadata: ["seconds": "\(seconds)"]))
+                }, logger: accessLogger)
                 try! server.start()
                 return (server, server.port)
             }
@@ -39,7 +43,10 @@ final class RequestIDTests: XCTestCase {
 
     override class func tearDown() { stopTestServer(server) }
 
-    override func setUp() { Self.lines.clear() }
+    override func setUp() {
+        Self.lines.clear()
+        Self.observed.clear()
+    }
 
     func testAClientsIDIsReturnedAndOnEveryLineTheRequestCauses() throws {
         let answer = try TestClient(port: Self.port).request("GET", "/later/7", headers: ["X-Request-ID": "trace-4bf92f3577b34da6"])
@@ -92,5 +99,17 @@ final class RequestIDTests: XCTestCase {
         XCTAssertEqual(access.map { $0.metadata["request_id"] }, ["f1", "f2", "n1", "m1"])
         XCTAssertEqual(access.map { $0.metadata["route"] }, ["/fixed", "/fixed", "unmatched", "unmatched"])
         XCTAssertEqual(access.map { $0.metadata["status"] }, ["200", "200", "404", "405"])
+    }
+
+    /// The observer (metrics) hears of every answer as the access line does: prepared routes,
+    /// deferred ones and refusals, by pattern; a method outside the known ones is `OTHER`.
+    func testEveryAnswerReachesTheObserverByPattern() throws {
+        let client = try TestClient(port: Self.port)
+        for (method, path) in [("GET", "/now"), ("GET", "/later/42"), ("GET", "/fixed"), ("GET", "/nowhere"), ("DELETE", "/now"), ("BREW", "/now")] {
+            _ = try client.request(method, path)
+        }
+        XCTAssertEqual(Self.observed.all.map(\.message), ["GET /now 204", "GET /later/{n} 204", "GET /fixed 200", "GET unmatched 404",
+                                                          "DELETE unmatched 405", "OTHER unmatched 405"])
+        XCTAssertTrue(Self.observed.all.allSatisfy { (Double($0.metadata["seconds"] ?? "") ?? -1) >= 0 })
     }
 }

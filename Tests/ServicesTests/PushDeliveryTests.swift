@@ -186,7 +186,7 @@ final class PushDeliveryTests: XCTestCase {
             let clock = InstantClock(), lines = CapturedLines()
             let apns = ScriptedProvider(.ios, [.retry(after: nil), .delivered(messageID: "8a2b0c1e-0000-4000-8000-000000000001"),
                                                .tokenDead(since: nil, reason: "Unregistered"), .rejected("PayloadTooLarge")], clock: clock)
-            let delivery = PushDelivery(providers: [apns], store: MemoryPushStore(), logger: Logger(label: "test") { _ in CapturingHandler(lines: lines) },
+            let delivery = PushDelivery(providers: [apns], store: MemoryPushStore(), logger: Logger(label: "test") { _ in lines.handler() },
                                         clock: clock.clock, jitter: { 1.0 })
             let first = PushTarget.sample(device: "aaaaaaaa-0000-4000-8000-000000000001")
             let ending = await delivery.send(.message(sender: nil, conversation: nil), to: first, deadline: 60)

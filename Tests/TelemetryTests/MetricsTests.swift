@@ -15,41 +15,10 @@ final class MetricsTests: XCTestCase {
         return result!
     }
 
-    /// Every kind of route but the prepared (fixed) one is timed, labelled with its pattern.
-    func testTimedRoutesReportTheirPatternStatusAndDuration() {
-        let seen: [String] = onLoop {
-            var router = Router()
-            router.add(.GET, "/now", .immediate { _ in HTTPResponse(status: 200) })
-            router.add(.POST, "/later/{id}", .deferred { _ in HTTPResponse(status: 202) })
-            router.add(.GET, "/either", .adaptive { _ in .running { HTTPResponse(status: 503) } })
-            router.add(.GET, "/fixed", .fixed(PreparedResponse(HTTPResponse(status: 200))))
-            var observed: [String] = []
-            let timed = router.timed { pattern, method, status, seconds in
-                observed.append("\(method.rawValue) \(pattern) \(status) \(seconds >= 0)")
-            }
-            for (method, path) in [(HTTPMethod.GET, "/now"), (.POST, "/later/42"), (.GET, "/either"), (.GET, "/fixed")] {
-                guard case .found(let handler, _, _) = timed.match(method, path) else { continue }
-                let request = HTTPRequest(method: method, path: path)
-                switch handler {
-                case .immediate(let answer): _ = answer(request)
-                case .deferred(let answer): _ = await answer(request)
-                case .adaptive(let decide):
-                    if case .running(let work) = decide(request) { _ = await work() }
-                case .fixed: break
-                }
-            }
-            return observed
-        }
-        XCTAssertEqual(seen, ["GET /now 200 true", "POST /later/{id} 202 true", "GET /either 503 true"])
-    }
-
     func testTheExpositionHasTheHistogramsWithHelpAndBuckets() {
         let text: String = onLoop {
             let metrics = Metrics()
-            var router = Router()
-            router.add(.GET, "/now", .immediate { _ in HTTPResponse(status: 204) })
-            let timed = metrics.timing(router, listener: "public")
-            if case .found(.immediate(let answer), _, _) = timed.match(.GET, "/now") { _ = answer(HTTPRequest(method: .GET, path: "/now")) }
+            metrics.answers(of: "public")("/now", "GET", 204, 0.0003)
             metrics.observePushAttempt(platform: "ios", outcome: "delivered", seconds: 0.004)
             return String(decoding: metrics.exposition(), as: UTF8.self)
         }

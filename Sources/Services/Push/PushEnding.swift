@@ -1,4 +1,4 @@
-/// How one push ended after all its attempts: what its log line says (docs/logging.md) and what the
+/// How one push ended after all its attempts: what its log line says (docs/operations.md) and what the
 /// operator endpoint shows as a device's last outcome.
 public struct PushEnding: Sendable, Equatable {
     public enum Result: String, Sendable {
